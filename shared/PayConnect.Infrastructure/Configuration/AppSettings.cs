@@ -1,0 +1,120 @@
+namespace PayConnect.Infrastructure.Configuration;
+
+/// <summary>Where a setting is meant to be set.</summary>
+public enum SettingScope
+{
+    /// <summary>Set locally and in Azure.</summary>
+    Everywhere,
+
+    /// <summary>Only for local development and tests (emulator connection strings, development identity).</summary>
+    LocalOnly,
+
+    /// <summary>Only in Azure (identity-based endpoints).</summary>
+    AzureOnly,
+}
+
+[AttributeUsage(AttributeTargets.Field)]
+public sealed class SettingAttribute(SettingScope scope, string description) : Attribute
+{
+    public SettingScope Scope { get; } = scope;
+
+    public string Description { get; } = description;
+}
+
+/// <summary>
+/// Every app setting PayConnect reads, by its app-setting name (sections separated by <c>__</c>).
+/// Code reads settings only through these names; a test keeps this list, local.settings.sample.json and
+/// infra/ in step.
+/// </summary>
+public static class AppSettings
+{
+    [Setting(SettingScope.LocalOnly, "Table Storage connection string (Azurite locally).")]
+    public const string StorageConnectionString = "Storage__ConnectionString";
+
+    [Setting(SettingScope.AzureOnly, "Table service URI, reached with the managed identity.")]
+    public const string StorageTableServiceUri = "Storage__TableServiceUri";
+
+    [Setting(SettingScope.LocalOnly, "Service Bus connection string (the local broker).")]
+    public const string ServiceBusConnectionString = "ServiceBus__ConnectionString";
+
+    [Setting(SettingScope.AzureOnly, "Service Bus namespace host name, reached with the managed identity.")]
+    public const string ServiceBusNamespace = "ServiceBus__FullyQualifiedNamespace";
+
+    [Setting(SettingScope.Everywhere, "Name of the queue that carries due Auto-Pay runs.")]
+    public const string ServiceBusRunsQueue = "ServiceBus__RunsQueue";
+
+    [Setting(SettingScope.AzureOnly, "Client id of the user-assigned managed identity.")]
+    public const string AzureClientId = "AZURE_CLIENT_ID";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.")]
+    public const string FanOutSchedule = "FanOutSchedule";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the run-queue drain.")]
+    public const string RunDrainSchedule = "RunDrainSchedule";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the email outbox sender.")]
+    public const string EmailOutboxSchedule = "EmailOutboxSchedule";
+
+    [Setting(SettingScope.Everywhere, "Seconds one drain invocation may spend receiving runs.")]
+    public const string RunDrainTimeBudgetSeconds = "RunDrain__TimeBudgetSeconds";
+
+    [Setting(SettingScope.Everywhere, "Runs processed in parallel by one drain invocation.")]
+    public const string RunDrainMaxConcurrency = "RunDrain__MaxConcurrency";
+
+    [Setting(SettingScope.Everywhere, "AppServiceAuthentication in Azure; Development locally.")]
+    public const string AuthMode = "Auth__Mode";
+
+    [Setting(SettingScope.LocalOnly, "Firm id of the local development identity.")]
+    public const string AuthDevelopmentFirmId = "Auth__DevelopmentFirmId";
+
+    [Setting(SettingScope.LocalOnly, "User name of the local development identity.")]
+    public const string AuthDevelopmentUser = "Auth__DevelopmentUser";
+
+    [Setting(SettingScope.LocalOnly, "Role of the local development identity.")]
+    public const string AuthDevelopmentRole = "Auth__DevelopmentRole";
+
+    [Setting(SettingScope.Everywhere, "Payment gateway: Sandbox or Stripe.")]
+    public const string GatewayKind = "Gateway__Kind";
+
+    [Setting(SettingScope.AzureOnly, "Stripe secret key (a Key Vault reference in Azure).")]
+    public const string GatewayStripeApiKey = "Gateway__StripeApiKey";
+
+    [Setting(SettingScope.LocalOnly, "Stripe API base URL override (tests point it at a local server).")]
+    public const string GatewayStripeApiBase = "Gateway__StripeApiBase";
+
+    [Setting(SettingScope.Everywhere, "How many times a soft-declined run is retried on later days.")]
+    public const string DeclinesMaxSoftDeclineRetries = "Declines__MaxSoftDeclineRetries";
+
+    [Setting(SettingScope.Everywhere, "Days between soft-decline retries.")]
+    public const string DeclinesRetryAfterDays = "Declines__RetryAfterDays";
+
+    [Setting(SettingScope.Everywhere, "Email transport: Acs, Smtp or Sink.")]
+    public const string EmailTransport = "Email__Transport";
+
+    [Setting(SettingScope.Everywhere, "Sender address of notification emails.")]
+    public const string EmailSenderAddress = "Email__SenderAddress";
+
+    [Setting(SettingScope.AzureOnly, "Azure Communication Services endpoint (https://NAME.communication.azure.com).")]
+    public const string EmailAcsEndpoint = "Email__AcsEndpoint";
+
+    [Setting(SettingScope.AzureOnly, "Azure Communication Services access key (a Key Vault reference in Azure).")]
+    public const string EmailAcsAccessKey = "Email__AcsAccessKey";
+
+    [Setting(SettingScope.LocalOnly, "SMTP relay host when Email__Transport is Smtp.")]
+    public const string EmailSmtpHost = "Email__SmtpHost";
+
+    [Setting(SettingScope.LocalOnly, "SMTP relay port.")]
+    public const string EmailSmtpPort = "Email__SmtpPort";
+
+    [Setting(SettingScope.LocalOnly, "SMTP user name.")]
+    public const string EmailSmtpUser = "Email__SmtpUser";
+
+    [Setting(SettingScope.LocalOnly, "SMTP password.")]
+    public const string EmailSmtpPassword = "Email__SmtpPassword";
+
+    [Setting(SettingScope.LocalOnly, "Folder where the local mail sink writes messages.")]
+    public const string EmailSinkDirectory = "Email__SinkDirectory";
+
+    [Setting(SettingScope.Everywhere, "Base URL of the staff portal, used for links in emails.")]
+    public const string EmailPortalBaseUrl = "Email__PortalBaseUrl";
+}
