@@ -1,5 +1,12 @@
+using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using NodaTime;
+using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Health;
+using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Storage;
 
 namespace PayConnect.Infrastructure;
 
@@ -8,6 +15,22 @@ public static class ServiceCollectionExtensions
     /// <summary>Registers everything the function classes need; the dev host and tests call the same method.</summary>
     public static IServiceCollection AddPayConnect(this IServiceCollection services, IConfiguration configuration)
     {
+        services.TryAddSingleton<IClock>(SystemClock.Instance);
+        services.TryAddSingleton(_ => TableStorage.FromConfiguration(configuration));
+        services.TryAddSingleton(_ => ServiceBusFactory.CreateClient(configuration));
+        services.TryAddSingleton(_ => QueueNames.FromConfiguration(configuration));
+        services.TryAddSingleton(_ => new DrainOptions
+        {
+            TimeBudget = TimeSpan.FromSeconds(ReadInt(configuration, AppSettings.RunDrainTimeBudgetSeconds, 240)),
+            MaxConcurrency = ReadInt(configuration, AppSettings.RunDrainMaxConcurrency, 4),
+        });
+        services.TryAddSingleton<QueueDrain>();
+        services.TryAddSingleton<HealthCheck>();
         return services;
     }
+
+    internal static int ReadInt(IConfiguration configuration, string name, int fallback) =>
+        int.TryParse(configuration[name], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            ? value
+            : fallback;
 }

@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
+using PayConnect.Infrastructure.Configuration;
+
+namespace PayConnect.Infrastructure.Storage;
+
+/// <summary>
+/// The Table Storage account: a connection string locally (Azurite), the managed identity in Azure.
+/// Tables are created on first use, once per process.
+/// </summary>
+public sealed class TableStorage
+{
+    private readonly TableServiceClient _service;
+    private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new(StringComparer.Ordinal);
+
+    public TableStorage(TableServiceClient service, string tablePrefix = "")
+    {
+        _service = service;
+        TablePrefix = tablePrefix;
+    }
+
+    /// <summary>Prefix of every table name (tests use one per test class to stay isolated).</summary>
+    public string TablePrefix { get; }
+
+    public TableServiceClient Service => _service;
+
+    public static TableStorage FromConfiguration(IConfiguration configuration)
+    {
+        var connectionString = configuration[AppSettings.StorageConnectionString];
+        if (!string.IsNullOrWhiteSpace(connectionString))
+        {
+            return new TableStorage(new TableServiceClient(connectionString));
+        }
+
+        var uri = configuration[AppSettings.StorageTableServiceUri];
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            throw new InvalidOperationException(
+                $"Set {AppSettings.StorageConnectionString} (locally) or {AppSettings.StorageTableServiceUri} (in Azure).");
+        }
+
+        var clientId = configuration[AppSettings.AzureClientId];
+        var credential = string.IsNullOrWhiteSpace(clientId)
+            ? new DefaultAzureCredential()
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+        return new TableStorage(new TableServiceClient(new Uri(uri), credential));
+    }
+
+    public async Task<TableClient> TableAsync(string name)
+    {
+        var lazy = _tables.GetOrAdd(name, n => new Lazy<Task<TableClient>>(() => CreateAsync(n)));
+        try
+        {
+            return await lazy.Value.ConfigureAwait(false);
+        }
+        catch
+        {
+            // A failed create (storage briefly down) must not be remembered for the life of the process.
+            _tables.TryRemove(new KeyValuePair<string, Lazy<Task<TableClient>>>(name, lazy));
+            throw;
+        }
+    }
+
+    private async Task<TableClient> CreateAsync(string name)
+    {
+        var client = _service.GetTableClient(TablePrefix + name);
+        await client.CreateIfNotExistsAsync().ConfigureAwait(false);
+        return client;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+using NodaTime.Testing;
+using PayConnect.Infrastructure;
+using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Storage;
+
+namespace PayConnect.Integration.Tests.Infrastructure;
+
+/// <summary>
+/// The functions' own DI registration (AddPayConnect) over the real emulators, with tables isolated by a
+/// unique prefix and a fake clock. Function classes are created from it exactly as the worker does.
+/// </summary>
+public sealed class TestHost : IAsyncDisposable
+{
+    private readonly ServiceProvider _provider;
+
+    public TestHost(Emulators emulators, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        TablePrefix = "t" + Guid.NewGuid().ToString("N")[..10];
+        var values = new Dictionary<string, string?>
+        {
+            [AppSettings.StorageConnectionString] = emulators.Azurite.ConnectionString,
+            [AppSettings.ServiceBusConnectionString] = emulators.ServiceBusConnectionString,
+            [AppSettings.ServiceBusRunsQueue] = emulators.RunsQueue,
+            [AppSettings.AuthMode] = "AppServiceAuthentication",
+            [AppSettings.GatewayKind] = "Sandbox",
+            [AppSettings.EmailTransport] = "Sink",
+            [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-mail", TablePrefix),
+        };
+        settings?.Invoke(values);
+        Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        Clock = new FakeClock(Instant.FromUtc(2026, 3, 2, 15, 0));
+
+        var collection = new ServiceCollection();
+        collection.AddLogging(b => b.SetMinimumLevel(LogLevel.Warning));
+        collection.AddSingleton<IConfiguration>(Configuration);
+        collection.AddSingleton<IClock>(Clock);
+        collection.AddSingleton(new TableStorage(emulators.Azurite.CreateServiceClient(), TablePrefix));
+        services?.Invoke(collection);
+        collection.AddPayConnect(Configuration);
+        _provider = collection.BuildServiceProvider();
+    }
+
+    public string TablePrefix { get; }
+
+    public IConfiguration Configuration { get; }
+
+    public FakeClock Clock { get; }
+
+    public IServiceProvider Services => _provider;
+
+    public T Get<T>()
+        where T : notnull => _provider.GetRequiredService<T>();
+
+    /// <summary>Creates a function class the way the worker does: constructor injection from the container.</summary>
+    public T Function<T>()
+        where T : class => ActivatorUtilities.CreateInstance<T>(_provider);
+
+    public ValueTask DisposeAsync() => _provider.DisposeAsync();
+}
+
+/// <summary>Builds HttpRequest objects for calling HTTP function methods directly.</summary>
+public static class Requests
+{
+    public static HttpRequest Create(string method, string path, object? body = null, IDictionary<string, string>? headers = null, IServiceProvider? services = null)
+    {
+        var context = new DefaultHttpContext();
+        if (services is not null)
+        {
+            context.RequestServices = services;
+        }
+
+        var request = context.Request;
+        request.Method = method;
+        var queryAt = path.IndexOf('?', StringComparison.Ordinal);
+        request.Path = queryAt < 0 ? path : path[..queryAt];
+        if (queryAt >= 0)
+        {
+            request.QueryString = new QueryString(path[queryAt..]);
+        }
+
+        request.Scheme = "http";
+        request.Host = new HostString("localhost", 7071);
+        if (body is not null)
+        {
+            var bytes = body is string raw ? Encoding.UTF8.GetBytes(raw) : JsonSerializer.SerializeToUtf8Bytes(body);
+            request.Body = new MemoryStream(bytes);
+            request.ContentLength = bytes.Length;
+            request.ContentType = "application/json";
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            request.Headers[name] = value;
+        }
+
+        context.Response.Body = new MemoryStream();
+        return request;
+    }
+}
