@@ -1,8 +1,8 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
-using PayConnect.Infrastructure;
+using PayConnect.Functions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddPayConnect(builder.Configuration);
+builder.Services.AddPayConnectFunctions(builder.Configuration);
 builder.Build().Run();

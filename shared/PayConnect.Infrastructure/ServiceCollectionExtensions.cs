@@ -3,6 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
+using PayConnect.Connect;
+using PayConnect.Mms;
+using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
@@ -26,6 +29,11 @@ public static class ServiceCollectionExtensions
         });
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
+        services.TryAddSingleton<IRecordStore, TableRecordStore>();
+        services.TryAddSingleton<IMmsConnector, MirrorMmsConnector>();
+        services.TryAddSingleton<FirmHandlers>();
+        services.TryAddSingleton<PayerHandlers>();
+        services.TryAddSingleton<MmsHandlers>();
         return services;
     }
 

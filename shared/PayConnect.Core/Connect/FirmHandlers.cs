@@ -1,0 +1,149 @@
+using NodaTime;
+using PayConnect.Api;
+using PayConnect.Storage;
+
+namespace PayConnect.Connect;
+
+/// <summary>Firm settings, bank accounts and notification subscriptions.</summary>
+public sealed class FirmHandlers(IRecordStore store, IClock clock)
+{
+    public async Task<ApiResult> GetSettingsAsync(string firmId, CancellationToken ct)
+    {
+        var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
+        return firm is null ? new ApiResult.NotFound($"Firm '{firmId}' has no settings yet; PUT them first.") : new ApiResult.Ok(View(firm.Value), firm.ETag);
+    }
+
+    public async Task<ApiResult> PutSettingsAsync(string firmId, JsonBody body, string? ifMatch, CancellationToken ct)
+    {
+        var name = body.String("name", required: true, maxLength: 200);
+        var zone = body.String("timeZone", required: true, maxLength: 64);
+        var currency = body.String("currency", required: false, maxLength: 3) ?? "USD";
+        if (zone is not null && DateTimeZoneProviders.Tzdb.GetZoneOrNull(zone) is null)
+        {
+            body.Errors.Add("timeZone", "Must be an IANA time zone id such as America/Chicago.");
+        }
+
+        if (!Currencies.IsSupported(currency))
+        {
+            body.Errors.Add("currency", "Must be a supported ISO 4217 currency code such as USD.");
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        var existing = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
+        var settings = new FirmSettings(firmId, name!, zone!, currency, clock.GetCurrentInstant());
+        try
+        {
+            var stored = existing is null && ifMatch is null
+                ? await store.InsertAsync(firmId, settings, ct)
+                : await store.ReplaceAsync(firmId, settings, ifMatch ?? existing!.ETag, ct);
+            return new ApiResult.Ok(View(stored.Value), stored.ETag);
+        }
+        catch (ConcurrencyException)
+        {
+            return ApiResult.StaleETag();
+        }
+    }
+
+    public async Task<ApiResult> CreateBankAccountAsync(string firmId, JsonBody body, CancellationToken ct)
+    {
+        var name = body.String("name", required: true, maxLength: 100);
+        var kind = body.Enum<BankAccountKind>("kind", required: true);
+        var last4 = body.String("last4", required: true, maxLength: 4, minLength: 4);
+        if (last4 is not null && !last4.All(char.IsAsciiDigit))
+        {
+            body.Errors.Add("last4", "Must be the last four digits of the account number.");
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        var account = new BankAccount(Ids.New("ba"), name!, kind!.Value, last4!, clock.GetCurrentInstant());
+        var stored = await store.InsertAsync(firmId, account, ct);
+        return new ApiResult.Created($"/api/firms/{firmId}/bank-accounts/{account.Id}", account, stored.ETag);
+    }
+
+    public async Task<ApiResult> ListBankAccountsAsync(string firmId, Paging paging, CancellationToken ct)
+    {
+        var page = await store.ListAsync<BankAccount>(firmId, string.Empty, paging.PageSize, paging.Continuation, null, ct);
+        return new ApiResult.Ok(Paging.Body(page));
+    }
+
+    public async Task<ApiResult> GetBankAccountAsync(string firmId, string id, CancellationToken ct)
+    {
+        var account = await store.GetAsync<BankAccount>(firmId, id, ct);
+        return account is null ? ApiResult.NotFoundOf("Bank account", id) : new ApiResult.Ok(account.Value, account.ETag);
+    }
+
+    public async Task<ApiResult> CreateSubscriptionAsync(string firmId, JsonBody body, CancellationToken ct)
+    {
+        var email = body.String("email", required: true, maxLength: 254);
+        var displayName = body.String("displayName", required: false, maxLength: 100);
+        var types = body.Strings("types", required: false, maxItems: 5) ?? [NotificationSubscription.ErrorFailedAutoPay];
+        if (email is not null && !EmailAddress.IsValid(email))
+        {
+            body.Errors.Add("email", "Must be an email address.");
+        }
+
+        for (var i = 0; i < types.Count; i++)
+        {
+            if (types[i] != NotificationSubscription.ErrorFailedAutoPay)
+            {
+                body.Errors.Add($"types[{i}]", $"Unknown notification type; supported: {NotificationSubscription.ErrorFailedAutoPay}.");
+            }
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        var subscription = new NotificationSubscription(email!, displayName, types.Distinct().ToList(), clock.GetCurrentInstant());
+        try
+        {
+            var stored = await store.InsertAsync(firmId, subscription, ct);
+            return new ApiResult.Created($"/api/firms/{firmId}/notification-subscriptions/{Uri.EscapeDataString(subscription.Key)}", subscription, stored.ETag);
+        }
+        catch (ConcurrencyException)
+        {
+            return new ApiResult.Conflict($"{email} is already subscribed.", FieldErrors.One("email", "Already subscribed."));
+        }
+    }
+
+    public async Task<ApiResult> ListSubscriptionsAsync(string firmId, Paging paging, CancellationToken ct)
+    {
+        var page = await store.ListAsync<NotificationSubscription>(firmId, string.Empty, paging.PageSize, paging.Continuation, null, ct);
+        return new ApiResult.Ok(Paging.Body(page));
+    }
+
+    public async Task<ApiResult> DeleteSubscriptionAsync(string firmId, string email, CancellationToken ct) =>
+        await store.DeleteAsync<NotificationSubscription>(firmId, email.ToLowerInvariant(), null, ct)
+            ? new ApiResult.NoContent()
+            : ApiResult.NotFoundOf("Subscription", email);
+
+    private static object View(FirmSettings f) => new { firmId = f.FirmId, name = f.Name, timeZone = f.TimeZone, currency = f.Currency, updatedAt = f.UpdatedAt };
+}
+
+/// <summary>Page size and continuation of a listing request.</summary>
+public sealed record Paging(int PageSize, string? Continuation)
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 200;
+
+    public static object Body<T>(RecordPage<Stored<T>> page) => new { items = page.Items.Select(i => i.Value).ToList(), continuation = page.Continuation };
+}
+
+public static class EmailAddress
+{
+    public static bool IsValid(string text)
+    {
+        var at = text.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 && at == text.LastIndexOf('@') && at < text.Length - 3 && text[(at + 1)..].Contains('.', StringComparison.Ordinal)
+            && !text.Any(char.IsWhiteSpace) && System.Net.Mail.MailAddress.TryCreate(text, out _);
+    }
+}

@@ -1,0 +1,149 @@
+using NodaTime;
+using PayConnect.Storage;
+
+namespace PayConnect.Connect;
+
+public enum BankAccountKind
+{
+    Operating,
+    Trust,
+}
+
+public enum PaymentMethodKind
+{
+    Card,
+    Ach,
+}
+
+public enum AssociationLevel
+{
+    Client,
+    Matter,
+    Invoice,
+}
+
+public enum ScheduleState
+{
+    Active,
+    Paused,
+    Ended,
+}
+
+public enum AmountRuleKind
+{
+    PayAllOutstanding,
+    UpTo,
+}
+
+/// <summary>A firm's settings: its IANA time zone and currency.</summary>
+public sealed record FirmSettings(string FirmId, string Name, string TimeZone, string Currency, Instant UpdatedAt) : IFirmRecord
+{
+    public static string Table => "Firms";
+
+    public string Key => "settings";
+}
+
+public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt) : IFirmRecord
+{
+    public static string Table => "BankAccounts";
+
+    public string Key => Id;
+}
+
+public sealed record Payer(string Id, string Name, string? Email, Instant CreatedAt) : IFirmRecord
+{
+    public static string Table => "Payers";
+
+    public string Key => Id;
+}
+
+/// <summary>A saved payment method: the gateway token and display data only (never a card number or CVV).</summary>
+public sealed record PaymentMethod(
+    string Id,
+    string PayerId,
+    PaymentMethodKind Kind,
+    string Token,
+    string DisplayName,
+    string Last4,
+    int? ExpiryMonth,
+    int? ExpiryYear,
+    Instant CreatedAt) : IFirmRecord
+{
+    public static string Table => "PaymentMethods";
+
+    public string Key => KeyOf(PayerId, Id);
+
+    public static string KeyOf(string payerId, string id) => payerId + "~" + id;
+}
+
+/// <summary>Ties one payer to one MMS scope (a client, a matter or an invoice).</summary>
+public sealed record Association(
+    string Id,
+    string PayerId,
+    AssociationLevel Level,
+    string ClientNumber,
+    string? MatterNumber,
+    string? InvoiceNumber,
+    string DisplayName,
+    Instant CreatedAt) : IFirmRecord
+{
+    public static string Table => "Associations";
+
+    public string Key => KeyOf(PayerId, Id);
+
+    public static string KeyOf(string payerId, string id) => payerId + "~" + id;
+
+    /// <summary>The scope's MMS number (client, matter or invoice number by level).</summary>
+    public string ScopeNumber => Level switch
+    {
+        AssociationLevel.Client => ClientNumber,
+        AssociationLevel.Matter => MatterNumber!,
+        _ => InvoiceNumber!,
+    };
+
+    /// <summary>
+    /// The association id is derived from its scope, so a second association of the same payer to the same
+    /// scope collides on insert instead of being silently doubled.
+    /// </summary>
+    public static string IdOf(AssociationLevel level, string scopeNumber) =>
+        level.ToString().ToLowerInvariant() + "-" + Base64Url(scopeNumber.ToUpperInvariant());
+
+    private static string Base64Url(string text) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>A staff address that receives a notification type (today: Error-Failed AutoPay).</summary>
+public sealed record NotificationSubscription(string Email, string? DisplayName, IReadOnlyList<string> Types, Instant CreatedAt) : IFirmRecord
+{
+    public const string ErrorFailedAutoPay = "ErrorFailedAutoPay";
+
+    public static string Table => "Subscriptions";
+
+    public string Key => Email.ToLowerInvariant();
+}
+
+/// <summary>An Auto-Pay schedule; enrollment is the set of the payer's association ids it pays.</summary>
+public sealed record Schedule(
+    string Id,
+    string PayerId,
+    string PaymentMethodId,
+    string Name,
+    string BankAccountId,
+    string? ArMessage,
+    string Frequency,
+    LocalDate FirstRunDate,
+    AmountRuleKind AmountRule,
+    long? CapMinor,
+    string Currency,
+    ScheduleState State,
+    IReadOnlyList<string> EnrolledAssociationIds,
+    Instant CreatedAt,
+    Instant UpdatedAt,
+    LocalDate? LastScheduledRunDate = null,
+    LocalDate? ResumedOn = null,
+    LocalDate? NextRunDate = null) : IFirmRecord
+{
+    public static string Table => "Schedules";
+
+    public string Key => Id;
+}
