@@ -18,7 +18,7 @@ public static class RecordJson
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.ConfigureForNodaTime(DateTimeZoneProviders.Tzdb);
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 }

@@ -11,7 +11,7 @@ namespace PayConnect.Integration.Tests.Infrastructure;
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
-    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFTTOvqT4rO13NfgEJ+f/w9bXpZ6o+tvEZp7FbF9Hg==";
+    private const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
     private readonly Process _process;
 
     private Azurite(Process process, int port)

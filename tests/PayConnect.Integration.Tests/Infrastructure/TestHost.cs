@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using NodaTime.Testing;
-using PayConnect.Infrastructure;
+using PayConnect.Functions;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Storage;
 
@@ -43,7 +43,7 @@ public sealed class TestHost : IAsyncDisposable
         collection.AddSingleton<IClock>(Clock);
         collection.AddSingleton(new TableStorage(emulators.Azurite.CreateServiceClient(), TablePrefix));
         services?.Invoke(collection);
-        collection.AddPayConnect(Configuration);
+        collection.AddPayConnectFunctions(Configuration);
         _provider = collection.BuildServiceProvider();
     }
 
@@ -61,6 +61,30 @@ public sealed class TestHost : IAsyncDisposable
     /// <summary>Creates a function class the way the worker does: constructor injection from the container.</summary>
     public T Function<T>()
         where T : class => ActivatorUtilities.CreateInstance<T>(_provider);
+
+    public object Function(Type type) => ActivatorUtilities.CreateInstance(_provider, type);
+
+    /// <summary>Every entity of every table this host created: a snapshot to prove a request changed nothing.</summary>
+    public async Task<string> SnapshotAsync()
+    {
+        var service = Get<TableStorage>().Service;
+        var lines = new List<string>();
+        await foreach (var table in service.QueryAsync(t => t.Name.CompareTo(TablePrefix) >= 0))
+        {
+            if (!table.Name.StartsWith(TablePrefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            await foreach (var entity in service.GetTableClient(table.Name).QueryAsync<Azure.Data.Tables.TableEntity>())
+            {
+                lines.Add($"{table.Name}|{entity.PartitionKey}|{entity.RowKey}|{entity.ETag}");
+            }
+        }
+
+        lines.Sort(StringComparer.Ordinal);
+        return string.Join("\n", lines);
+    }
 
     public ValueTask DisposeAsync() => _provider.DisposeAsync();
 }
