@@ -17,7 +17,7 @@ namespace PayConnect.Scheduling;
 /// first run date is a "not before" date and is itself a run only when it falls on one of those days; the first month
 /// therefore has 2, 1 or 0 runs.</para>
 /// <para>Every other frequency starts exactly on the first run date. Sequences are lazy, strictly increasing and
-/// end at the last ISO date NodaTime supports (9999-12-31).</para>
+/// end at the last ISO date NodaTime supports (9999-12-31); lifetime limits are applied by <see cref="ScheduleTimeline"/>.</para>
 /// </remarks>
 public static class Recurrence
 {
