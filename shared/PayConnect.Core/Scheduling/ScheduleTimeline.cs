@@ -40,7 +40,7 @@ public enum ScheduleLifetime
 
 /// <summary>
 /// Which runs of one schedule are due, and when the next one is: a pure value the fan-out loads, asks, and stores back
-/// with an advanced cursor. All dates are firm-local.
+/// with an advanced cursor. All dates are firm-local (see <see cref="FirmClock"/>).
 /// </summary>
 /// <remarks>
 /// <para>An occurrence d of <see cref="Frequency"/> from <see cref="FirstRunDate"/> (see <see cref="Recurrence"/>) is
