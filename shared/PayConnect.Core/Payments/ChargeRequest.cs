@@ -1,0 +1,92 @@
+namespace PayConnect.Payments;
+
+/// <summary>
+/// One charge of a saved payment method. Built by the run handler; gateways send it as is.
+/// </summary>
+public sealed class ChargeRequest
+{
+    /// <summary>Stripe's (and our sandbox's) limit on idempotency key length.</summary>
+    public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>Creates a request; throws <see cref="ArgumentException"/> on data no caller should produce.</summary>
+    /// <param name="idempotencyKey">From <see cref="ChargeIdempotencyKey.For"/>: the same for every retry of one attempt.</param>
+    /// <param name="runKey">The run key <c>firmId/scheduleId/yyyy-MM-dd</c>, sent to the gateway as metadata.</param>
+    /// <param name="paymentMethodToken">The gateway token of the payer's saved method (never card data).</param>
+    /// <param name="amount">The allocated total; positive, in a supported currency.</param>
+    /// <param name="destinationBankAccountId">The firm bank account the money is for.</param>
+    /// <param name="description">The A/R message or a default description printed on the payment.</param>
+    /// <param name="metadata">Extra key/value pairs for the gateway's records (firm, schedule, …); no secrets.</param>
+    public ChargeRequest(
+        string idempotencyKey,
+        string runKey,
+        string paymentMethodToken,
+        Money amount,
+        string destinationBankAccountId,
+        string? description = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(idempotencyKey);
+        ArgumentException.ThrowIfNullOrWhiteSpace(runKey);
+        ArgumentException.ThrowIfNullOrWhiteSpace(paymentMethodToken);
+        ArgumentException.ThrowIfNullOrWhiteSpace(destinationBankAccountId);
+        if (idempotencyKey.Length > MaxIdempotencyKeyLength)
+        {
+            throw new ArgumentException($"An idempotency key has at most {MaxIdempotencyKeyLength} characters.", nameof(idempotencyKey));
+        }
+
+        if (!Currencies.IsSupported(amount.Currency))
+        {
+            throw new ArgumentException($"Currency '{amount.Currency}' is not supported.", nameof(amount));
+        }
+
+        if (amount.Minor <= 0)
+        {
+            throw new ArgumentException("A charge must be for more than zero.", nameof(amount));
+        }
+
+        IdempotencyKey = idempotencyKey;
+        RunKey = runKey;
+        PaymentMethodToken = paymentMethodToken;
+        Amount = amount;
+        DestinationBankAccountId = destinationBankAccountId;
+        Description = description;
+        Metadata = metadata ?? new Dictionary<string, string>();
+    }
+
+    public string IdempotencyKey { get; }
+
+    public string RunKey { get; }
+
+    public string PaymentMethodToken { get; }
+
+    public Money Amount { get; }
+
+    public string DestinationBankAccountId { get; }
+
+    public string? Description { get; }
+
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The token is a credential-like value: keep it out of logs.</summary>
+    public override string ToString() =>
+        $"ChargeRequest {{ IdempotencyKey = {IdempotencyKey}, RunKey = {RunKey}, Amount = {Amount}, DestinationBankAccountId = {DestinationBankAccountId} }}";
+}
+
+/// <summary>Derives gateway idempotency keys from run keys, in this one place.</summary>
+public static class ChargeIdempotencyKey
+{
+    /// <summary>
+    /// The key of charge attempt <paramref name="attempt"/> (1-based) of a run. Every retry of one attempt after
+    /// an unconfirmed outcome (<see cref="GatewayUnavailableException"/>) must reuse it; only after a confirmed
+    /// decline may a later day's retry move on to <c>attempt + 1</c> (a gateway replays a decline for a reused key).
+    /// </summary>
+    public static string For(string runKey, int attempt)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runKey);
+        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
+        var key = $"autopay/{runKey}/attempt-{attempt}";
+        return key.Length <= ChargeRequest.MaxIdempotencyKeyLength
+            ? key
+            : throw new ArgumentException("The run key is too long for an idempotency key.", nameof(runKey));
+    }
+}

@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using PayConnect.Payments;
+
+namespace PayConnect.Infrastructure.Payments.Sandbox;
+
+/// <summary>
+/// An in-memory gateway whose outcome is chosen by the payment method token, like card-network test cards.
+/// The local default (<c>Gateway__Kind=Sandbox</c>) and the gateway of tests.
+/// <list type="table">
+/// <listheader><term>token</term><description>outcome</description></listheader>
+/// <item><term><c>pm_sandbox_approve</c></term><description>approved (card)</description></item>
+/// <item><term><c>pm_sandbox_ach_approve</c></term><description>approved, <see cref="ChargeApproved.SettlementPending"/> (ACH)</description></item>
+/// <item><term><c>pm_sandbox_insufficient_funds</c></term><description>declined <c>insufficient_funds</c>, soft</description></item>
+/// <item><term><c>pm_sandbox_processing_error</c></term><description>declined <c>processing_error</c>, soft</description></item>
+/// <item><term><c>pm_sandbox_stolen_card</c></term><description>declined <c>stolen_card</c>, hard</description></item>
+/// <item><term><c>pm_sandbox_lost_card</c></term><description>declined <c>lost_card</c>, hard</description></item>
+/// <item><term><c>pm_sandbox_expired_card</c></term><description>declined <c>expired_card</c>, hard</description></item>
+/// <item><term><c>pm_sandbox_authentication_required</c></term><description>declined <c>authentication_required</c>, hard (off-session)</description></item>
+/// <item><term><c>pm_sandbox_ach_insufficient_funds</c></term><description>declined <c>R01</c>, soft</description></item>
+/// <item><term><c>pm_sandbox_ach_account_closed</c></term><description>declined <c>R02</c>, hard</description></item>
+/// <item><term><c>pm_sandbox_timeout_after_charge</c></term><description>charges, then throws <see cref="GatewayUnavailableException"/> the first time per idempotency key; a retry with the key returns the recorded approval</description></item>
+/// <item><term><c>pm_sandbox_unavailable</c></term><description>always throws <see cref="GatewayUnavailableException"/>, charges nothing</description></item>
+/// </list>
+/// A token may carry a suffix after a dot (<c>pm_sandbox_approve.payer-42</c>) to tell payers apart; the part before
+/// the dot chooses the outcome. Any other token is a hard decline <c>sandbox_unknown_token</c>.
+/// Idempotency works like Stripe's: the same key replays the first result (approval or decline) without charging
+/// again; the same key with another amount, token, run, bank account, description or metadata throws
+/// <see cref="IdempotencyKeyReusedException"/>. State lives in memory only: a restart forgets keys and charges.
+/// Thread-safe.
+/// </summary>
+public sealed class SandboxPaymentGateway : IPaymentGateway
+{
+    public const string Approve = "pm_sandbox_approve";
+    public const string AchApprove = "pm_sandbox_ach_approve";
+    public const string InsufficientFunds = "pm_sandbox_insufficient_funds";
+    public const string ProcessingError = "pm_sandbox_processing_error";
+    public const string StolenCard = "pm_sandbox_stolen_card";
+    public const string LostCard = "pm_sandbox_lost_card";
+    public const string ExpiredCard = "pm_sandbox_expired_card";
+    public const string AuthenticationRequired = "pm_sandbox_authentication_required";
+    public const string AchInsufficientFunds = "pm_sandbox_ach_insufficient_funds";
+    public const string AchAccountClosed = "pm_sandbox_ach_account_closed";
+    public const string TimeoutAfterCharge = "pm_sandbox_timeout_after_charge";
+    public const string Unavailable = "pm_sandbox_unavailable";
+
+    private static readonly Dictionary<string, ChargeDeclined> Declines = new(StringComparer.Ordinal)
+    {
+        [InsufficientFunds] = new("insufficient_funds", "Your card has insufficient funds.", DeclineKind.Soft),
+        [ProcessingError] = new("processing_error", "An error occurred while processing your card. Try again later.", DeclineKind.Soft),
+        [StolenCard] = new("stolen_card", "Your card was declined.", DeclineKind.Hard),
+        [LostCard] = new("lost_card", "Your card was declined.", DeclineKind.Hard),
+        [ExpiredCard] = new("expired_card", "Your card has expired.", DeclineKind.Hard),
+        [AuthenticationRequired] = new("authentication_required", "Your card was declined. This transaction requires authentication.", DeclineKind.Hard),
+        [AchInsufficientFunds] = AchReturnCodes.ToDecline("R01"),
+        [AchAccountClosed] = AchReturnCodes.ToDecline("R02"),
+    };
+
+    private readonly object gate = new();
+    private readonly Dictionary<string, Attempt> attempts = new(StringComparer.Ordinal);
+    private readonly List<SandboxCharge> charges = [];
+    private readonly ILogger logger;
+
+    public SandboxPaymentGateway(ILogger<SandboxPaymentGateway>? logger = null)
+    {
+        this.logger = logger ?? NullLogger<SandboxPaymentGateway>.Instance;
+    }
+
+    /// <summary>Every charge made so far, in order; one per idempotency key at most.</summary>
+    public IReadOnlyList<SandboxCharge> Charges
+    {
+        get
+        {
+            lock (gate)
+            {
+                return charges.ToArray();
+            }
+        }
+    }
+
+    /// <summary>Every ChargeAsync call received, including replays and failures.</summary>
+    public int CallCount { get; private set; }
+
+    public Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        cancellationToken.ThrowIfCancellationRequested();
+        var behaviour = Behaviour(request.PaymentMethodToken);
+
+        ChargeResult result;
+        bool loseTheResponse;
+        lock (gate)
+        {
+            CallCount++;
+            if (attempts.TryGetValue(request.IdempotencyKey, out var previous))
+            {
+                if (!previous.Matches(request))
+                {
+                    throw new IdempotencyKeyReusedException(
+                        $"Idempotency key '{request.IdempotencyKey}' was used for a different request.");
+                }
+
+                // A replay: the first result, even after pm_sandbox_timeout_after_charge lost its response.
+                loseTheResponse = false;
+                result = previous.Result;
+            }
+            else
+            {
+                if (behaviour == Unavailable)
+                {
+                    // Nothing reached the "processor": no result is saved, like Stripe before execution begins.
+                    throw new GatewayUnavailableException("Sandbox gateway is unavailable (pm_sandbox_unavailable).");
+                }
+
+                result = Decide(request, behaviour);
+                loseTheResponse = behaviour == TimeoutAfterCharge;
+                attempts[request.IdempotencyKey] = new Attempt(request, result);
+                if (result is ChargeApproved approved)
+                {
+                    charges.Add(new SandboxCharge(
+                        approved.ChargeId,
+                        request.IdempotencyKey,
+                        request.RunKey,
+                        request.Amount,
+                        request.PaymentMethodToken,
+                        request.DestinationBankAccountId,
+                        request.Description));
+                }
+            }
+        }
+
+        if (loseTheResponse)
+        {
+            logger.LogInformation("Sandbox charged {IdempotencyKey} and is losing the response", request.IdempotencyKey);
+            throw new GatewayUnavailableException("Sandbox gateway timed out after charging (pm_sandbox_timeout_after_charge).");
+        }
+
+        logger.LogInformation("Sandbox charge {IdempotencyKey} for run {RunKey}: {Outcome}", request.IdempotencyKey, request.RunKey, result.GetType().Name);
+        return Task.FromResult(result);
+    }
+
+    private static string Behaviour(string token)
+    {
+        var dot = token.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? token : token[..dot];
+    }
+
+    private static ChargeResult Decide(ChargeRequest request, string behaviour)
+    {
+        if (Declines.TryGetValue(behaviour, out var decline))
+        {
+            return decline;
+        }
+
+        return behaviour switch
+        {
+            Approve or TimeoutAfterCharge => new ChargeApproved(ChargeId(request.IdempotencyKey), request.Amount),
+            AchApprove => new ChargeApproved(ChargeId(request.IdempotencyKey), request.Amount) { SettlementPending = true },
+            _ => new ChargeDeclined("sandbox_unknown_token", "Unknown sandbox token; use one of the pm_sandbox_* tokens.", DeclineKind.Hard),
+        };
+    }
+
+    // Derived from the key so the same key always names the same charge, even across sandbox restarts.
+    private static string ChargeId(string idempotencyKey) =>
+        "pi_sandbox_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey)))[..24];
+
+    private sealed class Attempt(ChargeRequest request, ChargeResult result)
+    {
+        public ChargeResult Result { get; } = result;
+
+        public bool Matches(ChargeRequest other) =>
+            request.Amount == other.Amount
+            && request.PaymentMethodToken == other.PaymentMethodToken
+            && request.RunKey == other.RunKey
+            && request.DestinationBankAccountId == other.DestinationBankAccountId
+            && request.Description == other.Description
+            && request.Metadata.Count == other.Metadata.Count
+            && request.Metadata.All(kv => other.Metadata.TryGetValue(kv.Key, out var v) && v == kv.Value);
+    }
+}
+
+/// <summary>A charge the sandbox made.</summary>
+public sealed record SandboxCharge(
+    string ChargeId,
+    string IdempotencyKey,
+    string RunKey,
+    Money Amount,
+    string PaymentMethodToken,
+    string DestinationBankAccountId,
+    string? Description);
