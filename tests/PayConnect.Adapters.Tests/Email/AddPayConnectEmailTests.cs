@@ -1,0 +1,95 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using PayConnect.Infrastructure.Email;
+using PayConnect.Infrastructure.Email.Acs;
+using PayConnect.Infrastructure.Email.Smtp;
+using PayConnect.Infrastructure.Email.Sink;
+using PayConnect.Notifications;
+
+namespace PayConnect.Adapters.Tests.Email;
+
+public class AddPayConnectEmailTests
+{
+    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection().AddLogging().AddPayConnectEmail(configuration).BuildServiceProvider();
+    }
+
+    [Theory]
+    [InlineData("Sink", typeof(SinkEmailSender))]
+    [InlineData("smtp", typeof(SmtpEmailSender))]
+    [InlineData("ACS", typeof(AcsEmailSender))]
+    public void Transport_PicksTheSender(string transport, Type expected)
+    {
+        using var provider = Build(new()
+        {
+            ["Email:Transport"] = transport,
+            ["Email:SenderAddress"] = "DoNotReply@payconnect.test",
+            ["Email:SinkDirectory"] = Path.GetTempPath(),
+            ["Email:SmtpHost"] = "smtp.example.test",
+            ["Email:AcsEndpoint"] = "https://acs.example.test",
+            ["Email:AcsAccessKey"] = FakeAcsServer.TestAccessKey,
+        });
+
+        Assert.IsType(expected, provider.GetRequiredService<IEmailSender>());
+    }
+
+    [Fact]
+    public void Settings_AreReadUnderTheirAppSettingNamesToo()
+    {
+        using var provider = Build(new()
+        {
+            ["Email__Transport"] = "Smtp",
+            ["Email__SenderAddress"] = "DoNotReply@payconnect.test",
+            ["Email__SmtpHost"] = "smtp.example.test",
+            ["Email__SmtpPort"] = "2525",
+            ["Email__SmtpUser"] = "user",
+        });
+
+        var options = provider.GetRequiredService<IOptions<SmtpEmailOptions>>().Value;
+        Assert.Equal(("smtp.example.test", 2525, "user"), (options.Host, options.Port, options.User));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Carrier pigeon")]
+    [InlineData("1")]
+    public void Transport_MissingOrUnknown_FailsAtRegistration(string? transport)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Email:Transport"] = transport }).Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddPayConnectEmail(configuration));
+        Assert.Contains("Email__Transport", error.Message);
+    }
+
+    [Fact]
+    public void Acs_WithoutKey_FailsOptionsValidation()
+    {
+        using var provider = Build(new() { ["Email:Transport"] = "Acs", ["Email:AcsEndpoint"] = "https://acs.example.test", ["Email:SenderAddress"] = "a@b.test" });
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<AcsEmailOptions>>().Value);
+        Assert.Contains("Email__AcsAccessKey", error.Message);
+    }
+
+    [Fact]
+    public async Task Acs_AsRegistered_SendsThroughTheService()
+    {
+        await using var server = await FakeAcsServer.StartAsync();
+        server.RetryAfterSeconds = 0;
+        using var provider = Build(new()
+        {
+            ["Email:Transport"] = "Acs",
+            ["Email:SenderAddress"] = "DoNotReply@payconnect.test",
+            ["Email:AcsEndpoint"] = server.Endpoint.ToString(),
+            ["Email:AcsAccessKey"] = FakeAcsServer.TestAccessKey,
+        });
+
+        var result = await provider.GetRequiredService<IEmailSender>().SendAsync(
+            new EmailMessage("ntf-1", [new EmailAddress("oncall@firm.test")], "s", "t", "<p>h</p>"), CancellationToken.None);
+
+        Assert.True(result.IsSent);
+        Assert.Empty(server.Violations);
+    }
+}
