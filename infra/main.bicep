@@ -26,7 +26,7 @@ param tags resourceTags = {}
 @description('.NET version of the dotnet-isolated worker on Flex Consumption (the code targets net10.0).')
 param functionsRuntimeVersion string = '10.0'
 
-@description('Upper bound of instances Flex Consumption may scale out to.')
+@description('Upper bound of on-demand instances per function group (HTTP, timers, ...) that Flex Consumption may scale out to.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
@@ -156,10 +156,12 @@ var names = {
   plan: 'asp-${baseName}-${suffix}'
   functionApp: 'func-${baseName}-${suffix}'
 }
-var audiences = empty(authAllowedAudiences) ? [
-  'api://${authClientId}'
-  authClientId
-] : authAllowedAudiences
+var audiences = empty(authAllowedAudiences)
+  ? [
+      'api://${authClientId}'
+      authClientId
+    ]
+  : authAllowedAudiences
 
 // The function app's only identity; every other resource grants it data-plane roles.
 module identity 'modules/identity.bicep' = {

@@ -34,7 +34,7 @@ param applicationInsightsConnectionString string
 @description('.NET version of the dotnet-isolated worker on Flex Consumption, e.g. 10.0.')
 param runtimeVersion string
 
-@description('Upper bound of instances Flex Consumption may scale out to.')
+@description('Upper bound of on-demand instances per function group (HTTP, timers, ...) that Flex Consumption may scale out to.')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
