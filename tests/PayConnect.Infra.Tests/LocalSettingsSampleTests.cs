@@ -1,0 +1,45 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PayConnect.Infra.Tests;
+
+/// <summary>local.settings.sample.json is the developer's list of every setting: none missing, none stale.</summary>
+public sealed class LocalSettingsSampleTests
+{
+    /// <summary>Settings the Functions host needs locally although PayConnect's code never reads them.</summary>
+    private static readonly HashSet<string> HostSettings = new(StringComparer.Ordinal)
+    {
+        "FUNCTIONS_WORKER_RUNTIME",
+        "AzureWebJobsStorage",
+    };
+
+    private static readonly IReadOnlyCollection<string> SampleNames = LoadSampleNames();
+
+    [Fact]
+    public void Sample_DocumentsEverySettingTheCodeReads()
+    {
+        var missing = SettingsCatalog.All.Select(s => s.Name).Where(name => !SampleNames.Contains(name)).ToList();
+
+        Assert.True(missing.Count == 0, "local.settings.sample.json lacks: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public void Sample_DocumentsNoSettingTheCodeDoesNotRead()
+    {
+        var known = SettingsCatalog.All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = SampleNames.Where(name => !known.Contains(name) && !HostSettings.Contains(name)).ToList();
+
+        Assert.True(unknown.Count == 0, "local.settings.sample.json has unknown settings: " + string.Join(", ", unknown));
+    }
+
+    private static HashSet<string> LoadSampleNames()
+    {
+        var path = Path.Combine(TestEnvironment.RepositoryRoot, "local.settings.sample.json");
+        var document = JsonNode.Parse(
+            File.ReadAllText(path),
+            documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var values = document?["Values"] as JsonObject
+            ?? throw new InvalidOperationException($"{path} has no Values object.");
+        return values.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+    }
+}
