@@ -85,7 +85,7 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
         var email = body.String("email", required: true, maxLength: 254);
         var displayName = body.String("displayName", required: false, maxLength: 100);
         var types = body.Strings("types", required: false, maxItems: 5) ?? [NotificationSubscription.ErrorFailedAutoPay];
-        if (email is not null && !EmailAddress.IsValid(email))
+        if (email is not null && !EmailAddresses.IsValid(email))
         {
             body.Errors.Add("email", "Must be an email address.");
         }
@@ -138,7 +138,7 @@ public sealed record Paging(int PageSize, string? Continuation)
     public static object Body<T>(RecordPage<Stored<T>> page) => new { items = page.Items.Select(i => i.Value).ToList(), continuation = page.Continuation };
 }
 
-public static class EmailAddress
+public static class EmailAddresses
 {
     public static bool IsValid(string text)
     {

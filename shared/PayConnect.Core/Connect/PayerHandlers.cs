@@ -1,6 +1,7 @@
 using NodaTime;
 using PayConnect.Api;
 using PayConnect.Mms;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Connect;
@@ -233,7 +234,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
     {
         var name = body.String("name", required: true, maxLength: 200);
         var email = body.String("email", required: false, maxLength: 254);
-        if (email is not null && !EmailAddress.IsValid(email))
+        if (email is not null && !EmailAddresses.IsValid(email))
         {
             body.Errors.Add("email", "Must be an email address.");
         }

@@ -1,4 +1,5 @@
 using NodaTime;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Connect;
@@ -20,13 +21,6 @@ public enum AssociationLevel
     Client,
     Matter,
     Invoice,
-}
-
-public enum ScheduleState
-{
-    Active,
-    Paused,
-    Ended,
 }
 
 public enum AmountRuleKind
