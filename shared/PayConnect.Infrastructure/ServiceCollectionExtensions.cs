@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using PayConnect.Connect;
 using PayConnect.Mms;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
@@ -34,6 +35,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
+        services.TryAddSingleton<DueIndex>();
+        services.TryAddSingleton<ScheduleHandlers>();
         return services;
     }
 

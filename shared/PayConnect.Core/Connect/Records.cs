@@ -135,9 +135,18 @@ public sealed record Schedule(
     Instant UpdatedAt,
     LocalDate? LastScheduledRunDate = null,
     LocalDate? ResumedOn = null,
-    LocalDate? NextRunDate = null) : IFirmRecord
+    LocalDate? NextRunDate = null,
+    ScheduleLifetime Lifetime = ScheduleLifetime.NoEnrollments) : IFirmRecord
 {
     public static string Table => "Schedules";
 
     public string Key => Id;
+
+    /// <summary>The schedule's place in time, for the scheduling rules.</summary>
+    public ScheduleTimeline Timeline() =>
+        new(Scheduling.Frequency.TryParse(Frequency, out var f) ? f : throw new InvalidDataException($"Schedule {Id} has frequency '{Frequency}'."),
+            FirstRunDate, Lifetime, State, LastScheduledRunDate, ResumedOn);
+
+    /// <summary>The same schedule with <see cref="NextRunDate"/> recomputed from its timeline.</summary>
+    public Schedule WithNextRun() => this with { NextRunDate = Timeline().NextRunDate };
 }

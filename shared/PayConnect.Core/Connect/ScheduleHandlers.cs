@@ -1,0 +1,388 @@
+using NodaTime;
+using PayConnect.Allocation;
+using PayConnect.Api;
+using PayConnect.Scheduling;
+using PayConnect.Storage;
+
+namespace PayConnect.Connect;
+
+/// <summary>Auto-Pay schedules and their enrollments; every change keeps the due index in step.</summary>
+public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock)
+{
+    public const int MaxEnrollments = 200;
+    public const int MaxArMessageLength = 250;
+
+    public async Task<ApiResult> CreateAsync(string firmId, string payerId, JsonBody body, CancellationToken ct)
+    {
+        var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
+        if (firm is null)
+        {
+            return new ApiResult.Conflict("Set the firm's settings (time zone, currency) before creating Auto-Pay schedules.");
+        }
+
+        var fields = await ReadAsync(firmId, payerId, firm.Value, body, ct);
+        if (fields is null)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        if (await store.GetAsync<Payer>(firmId, payerId, ct) is null)
+        {
+            return ApiResult.NotFoundOf("Payer", payerId);
+        }
+
+        var now = clock.GetCurrentInstant();
+        var schedule = new Schedule(Ids.New("as"), payerId, fields.PaymentMethodId, fields.Name, fields.BankAccountId, fields.ArMessage,
+            fields.Frequency.Format(), fields.FirstRunDate, fields.Rule, fields.CapMinor, firm.Value.Currency, ScheduleState.Active, [], now, now)
+            .WithNextRun();
+        var stored = await store.InsertAsync(firmId, schedule, ct);
+        await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
+        return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", View(schedule), stored.ETag);
+    }
+
+    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    {
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
+        if (existing is null || firm is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var fields = await ReadAsync(firmId, existing.Value.PayerId, firm.Value, body, ct, existing.Value);
+        if (fields is null)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        if (existing.Value.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule cannot be changed.");
+        }
+
+        var changedTiming = fields.Frequency.Format() != existing.Value.Frequency || fields.FirstRunDate != existing.Value.FirstRunDate;
+        var updated = existing.Value with
+        {
+            PaymentMethodId = fields.PaymentMethodId,
+            Name = fields.Name,
+            BankAccountId = fields.BankAccountId,
+            ArMessage = fields.ArMessage,
+            Frequency = fields.Frequency.Format(),
+            FirstRunDate = fields.FirstRunDate,
+            AmountRule = fields.Rule,
+            CapMinor = fields.CapMinor,
+            UpdatedAt = clock.GetCurrentInstant(),
+
+            // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
+            LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
+            ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
+        };
+        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, ct);
+    }
+
+    public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
+    {
+        var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        return schedule is null ? ApiResult.NotFoundOf("Schedule", scheduleId) : new ApiResult.Ok(View(schedule.Value), schedule.ETag);
+    }
+
+    public async Task<ApiResult> ListForPayerAsync(string firmId, string payerId, Paging paging, CancellationToken ct)
+    {
+        if (await store.GetAsync<Payer>(firmId, payerId, ct) is null)
+        {
+            return ApiResult.NotFoundOf("Payer", payerId);
+        }
+
+        var page = await store.ListAsync<Schedule>(firmId, string.Empty, paging.PageSize, paging.Continuation, s => s.PayerId == payerId, ct);
+        return new ApiResult.Ok(new { items = page.Items.Select(s => View(s.Value)).ToList(), continuation = page.Continuation });
+    }
+
+    public Task<ApiResult> PauseAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
+        TransitionAsync(firmId, scheduleId, ifMatch, (s, _) => s.State switch
+        {
+            ScheduleState.Active => s with { State = ScheduleState.Paused },
+            ScheduleState.Paused => s,
+            _ => null,
+        }, ct);
+
+    public Task<ApiResult> ResumeAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
+        TransitionAsync(firmId, scheduleId, ifMatch, (s, today) => s.State switch
+        {
+            ScheduleState.Paused => s with { State = ScheduleState.Active, ResumedOn = s.Timeline().Resume(today).ResumedOn },
+            ScheduleState.Active => s,
+            _ => null,
+        }, ct);
+
+    public Task<ApiResult> EndAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
+        TransitionAsync(firmId, scheduleId, ifMatch, (s, _) => s with { State = ScheduleState.Ended }, ct);
+
+    public async Task<ApiResult> GetEnrollmentsAsync(string firmId, string scheduleId, CancellationToken ct)
+    {
+        var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (schedule is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var items = new List<Association>();
+        foreach (var id in schedule.Value.EnrolledAssociationIds)
+        {
+            if (await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.Value.PayerId, id), ct) is { } association)
+            {
+                items.Add(association.Value);
+            }
+        }
+
+        return new ApiResult.Ok(new { scheduleId, lifetime = schedule.Value.Lifetime, items }, schedule.ETag);
+    }
+
+    /// <summary>Replaces the enrolled set; only the payer's own associations can be enrolled.</summary>
+    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    {
+        var ids = body.Strings("associationIds", required: true, MaxEnrollments);
+        var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (schedule is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var levels = new List<AssociationLevel>();
+        if (ids is not null)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                if (!seen.Add(ids[i]))
+                {
+                    body.Errors.Add($"associationIds[{i}]", "Appears more than once.");
+                    continue;
+                }
+
+                var association = Ids.IsWellFormed(ids[i]) ? await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.Value.PayerId, ids[i]), ct) : null;
+                if (association is null)
+                {
+                    body.Errors.Add($"associationIds[{i}]", "Is not one of this payer's associations.");
+                }
+                else
+                {
+                    levels.Add(association.Value.Level);
+                }
+            }
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        if (schedule.Value.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule's enrollments cannot be changed.");
+        }
+
+        var lifetime = ScheduleTimeline.LifetimeFor(
+            levels.Any(l => l is AssociationLevel.Client or AssociationLevel.Matter),
+            levels.Contains(AssociationLevel.Invoice));
+        var timeline = schedule.Value.Timeline().WithLifetime(lifetime, await TodayAsync(firmId, ct));
+        var updated = schedule.Value with
+        {
+            EnrolledAssociationIds = ids!,
+            Lifetime = timeline.Lifetime,
+            ResumedOn = timeline.ResumedOn,
+            UpdatedAt = clock.GetCurrentInstant(),
+        };
+        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, ct);
+        return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
+    }
+
+    public async Task<ApiResult> UpcomingAsync(string firmId, string scheduleId, string? countText, CancellationToken ct)
+    {
+        var count = 5;
+        if (countText is { Length: > 0 } && (!int.TryParse(countText, out count) || count < 1 || count > 100))
+        {
+            return new ApiResult.Invalid(FieldErrors.One("count", "Must be a whole number from 1 to 100."));
+        }
+
+        var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (schedule is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var today = await TodayAsync(firmId, ct);
+        var dates = schedule.Value.Timeline().Upcoming(count, today);
+        return new ApiResult.Ok(new { scheduleId, from = today, dates });
+    }
+
+    /// <summary>Today at the firm, in its own time zone.</summary>
+    private async Task<LocalDate> TodayAsync(string firmId, CancellationToken ct)
+    {
+        var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
+        var zone = firm is null ? DateTimeZone.Utc : DateTimeZoneProviders.Tzdb.GetZoneOrNull(firm.Value.TimeZone) ?? DateTimeZone.Utc;
+        return FirmClock.TodayIn(zone, clock.GetCurrentInstant());
+    }
+
+    private async Task<ApiResult> TransitionAsync(string firmId, string scheduleId, string? ifMatch, Func<Schedule, LocalDate, Schedule?> change, CancellationToken ct)
+    {
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var updated = change(existing.Value, await TodayAsync(firmId, ct));
+        if (updated is null)
+        {
+            return new ApiResult.Conflict($"The schedule is {existing.Value.State}; that change is not possible.");
+        }
+
+        return await SaveAsync(firmId, existing, (updated with { UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, ct);
+    }
+
+    private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, CancellationToken ct)
+    {
+        try
+        {
+            var stored = await store.ReplaceAsync(firmId, updated, ifMatch ?? existing.ETag, ct);
+            await dueIndex.MoveAsync(firmId, updated.Id, existing.Value.NextRunDate, updated.NextRunDate, ct);
+            return new ApiResult.Ok(View(updated), stored.ETag);
+        }
+        catch (ConcurrencyException)
+        {
+            return ApiResult.StaleETag();
+        }
+    }
+
+    private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor);
+
+    private async Task<ScheduleFields?> ReadAsync(string firmId, string payerId, FirmSettings firm, JsonBody body, CancellationToken ct, Schedule? existing = null)
+    {
+        var paymentMethodId = body.String("paymentMethodId", required: true, maxLength: 100);
+        var name = body.String("name", required: true, maxLength: 100);
+        var bankAccountId = body.String("bankAccountId", required: true, maxLength: 100);
+        var arMessage = body.Has("arMessage") ? body.String("arMessage", required: false, maxLength: MaxArMessageLength, minLength: 0) : null;
+        var firstRunDate = body.Date("firstRunDate", required: true);
+        var frequency = ReadFrequency(body);
+        var (rule, capMinor) = ReadAmountRule(body, firm.Currency);
+
+        if (paymentMethodId is not null &&
+            (!Ids.IsWellFormed(paymentMethodId) || await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct) is null))
+        {
+            body.Errors.Add("paymentMethodId", "Is not one of this payer's saved payment methods.");
+        }
+
+        if (bankAccountId is not null && (!Ids.IsWellFormed(bankAccountId) || await store.GetAsync<BankAccount>(firmId, bankAccountId, ct) is null))
+        {
+            body.Errors.Add("bankAccountId", "Is not one of the firm's bank accounts.");
+        }
+
+        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(firm.TimeZone) ?? DateTimeZone.Utc;
+        var today = FirmClock.TodayIn(zone, clock.GetCurrentInstant());
+        if (firstRunDate is not null && firstRunDate < today && firstRunDate != existing?.FirstRunDate)
+        {
+            body.Errors.Add("firstRunDate", $"Must be today ({today:yyyy-MM-dd} at the firm) or later.");
+        }
+
+        if (firstRunDate is not null && firstRunDate > today.PlusYears(1))
+        {
+            body.Errors.Add("firstRunDate", "Must be within a year from today.");
+        }
+
+        return body.Errors.Any
+            ? null
+            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor);
+    }
+
+    private static Frequency? ReadFrequency(JsonBody body)
+    {
+        var obj = body.Object("frequency", required: true);
+        if (obj is null)
+        {
+            return null;
+        }
+
+        var kind = obj.String("kind", required: true, maxLength: 32);
+        Frequency? frequency = kind switch
+        {
+            null => null,
+            "Once" => new Frequency.Once(),
+            "Weekly" => new Frequency.Weekly(),
+            "EveryNWeeks" => obj.Int("n", required: true, 1, Frequency.MaxWeeksBetweenRuns) is int n ? new Frequency.EveryNWeeks(n) : null,
+            "TwiceMonthly" => (obj.Int("day1", required: true, 1, 31), obj.Int("day2", required: true, 1, 31)) is (int d1, int d2) ? new Frequency.TwiceMonthly(d1, d2) : null,
+            "Monthly" => new Frequency.Monthly(),
+            "Quarterly" => new Frequency.Quarterly(),
+            "SemiAnnually" => new Frequency.SemiAnnually(),
+            "Annually" => new Frequency.Annually(),
+            _ => Unknown(obj),
+        };
+        if (frequency is not null)
+        {
+            foreach (var error in frequency.Validate("frequency"))
+            {
+                body.Errors.Add(error.Field, error.Message);
+            }
+        }
+
+        return frequency;
+
+        static Frequency? Unknown(JsonBody obj)
+        {
+            obj.Errors.Add(obj.PathOf("kind"), "Must be one of: Once, Weekly, EveryNWeeks, TwiceMonthly, Monthly, Quarterly, SemiAnnually, Annually.");
+            return null;
+        }
+    }
+
+    private static (AmountRuleKind? Rule, long? CapMinor) ReadAmountRule(JsonBody body, string currency)
+    {
+        var obj = body.Object("amountRule", required: true);
+        if (obj is null)
+        {
+            return (null, null);
+        }
+
+        var kind = obj.Enum<AmountRuleKind>("kind", required: true);
+        if (kind == AmountRuleKind.PayAllOutstanding)
+        {
+            if (obj.Has("cap"))
+            {
+                obj.Errors.Add(obj.PathOf("cap"), "PayAllOutstanding takes no cap.");
+            }
+
+            return (kind, null);
+        }
+
+        var cap = obj.Decimal("cap", required: kind == AmountRuleKind.UpTo);
+        if (kind != AmountRuleKind.UpTo || cap is null)
+        {
+            return (kind, null);
+        }
+
+        if (!AmountRule.TryUpTo(cap.Value, currency, out var upTo, out var error))
+        {
+            obj.Errors.Add(obj.PathOf("cap"), error);
+            return (kind, null);
+        }
+
+        return (kind, upTo.Cap.Minor);
+    }
+
+    public static object View(Schedule s) => new
+    {
+        id = s.Id,
+        payerId = s.PayerId,
+        paymentMethodId = s.PaymentMethodId,
+        name = s.Name,
+        bankAccountId = s.BankAccountId,
+        arMessage = s.ArMessage,
+        frequency = s.Frequency,
+        firstRunDate = s.FirstRunDate,
+        amountRule = new { kind = s.AmountRule, capMinor = s.CapMinor, currency = s.Currency },
+        state = s.State,
+        lifetime = s.Lifetime,
+        enrolledAssociationIds = s.EnrolledAssociationIds,
+        nextRunDate = s.NextRunDate,
+        lastScheduledRunDate = s.LastScheduledRunDate,
+        createdAt = s.CreatedAt,
+        updatedAt = s.UpdatedAt,
+    };
+}
