@@ -77,9 +77,14 @@ public sealed class Client(TestHost host)
             p.ParameterType == typeof(HttpRequest) ? request :
             p.ParameterType == typeof(CancellationToken) ? CancellationToken.None :
             (object?)routeValues[p.Name!]).ToArray();
-        var task = (Task)function.Method.Invoke(instance, args)!;
-        await task;
-        var result = task.GetType().GetProperty("Result")!.GetValue(task)!;
+        var returned = function.Method.Invoke(instance, args)!;
+        var result = returned;
+        if (returned is Task task)
+        {
+            await task;
+            result = task.GetType().GetProperty("Result")!.GetValue(task)!;
+        }
+
         return await Responses.ReadAsync(result, request);
     }
 
