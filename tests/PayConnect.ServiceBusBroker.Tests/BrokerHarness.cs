@@ -1,4 +1,6 @@
 using Azure.Messaging.ServiceBus;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace PayConnect.ServiceBusBroker.Tests;
 
@@ -7,27 +9,32 @@ internal sealed class BrokerHarness : IAsyncDisposable
 {
     public const string QueueName = "work";
 
-    private BrokerHarness(LocalServiceBusBroker broker, ServiceBusClient client)
+    private readonly ILoggerFactory _loggerFactory;
+
+    private BrokerHarness(LocalServiceBusBroker broker, ServiceBusClient client, ILoggerFactory loggerFactory)
     {
         Broker = broker;
         Client = client;
+        _loggerFactory = loggerFactory;
     }
 
     public LocalServiceBusBroker Broker { get; }
 
     public ServiceBusClient Client { get; }
 
-    public static async Task<BrokerHarness> StartAsync(Action<QueueOptions>? configure = null)
+    /// <summary>Starts the broker; its log goes to the test output, which xunit shows for failed tests.</summary>
+    public static async Task<BrokerHarness> StartAsync(ITestOutputHelper output, Action<QueueOptions>? configure = null)
     {
         var queue = new QueueOptions { Name = QueueName, LockDuration = TimeSpan.FromSeconds(30) };
         configure?.Invoke(queue);
-        var broker = await LocalServiceBusBroker.StartAsync(new BrokerOptions { Port = 0, Queues = { queue } });
+        var loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(new TestOutputLoggerProvider(output)).SetMinimumLevel(LogLevel.Debug));
+        var broker = await LocalServiceBusBroker.StartAsync(new BrokerOptions { Port = 0, Queues = { queue } }, loggerFactory);
         var client = new ServiceBusClient(broker.ConnectionString, new ServiceBusClientOptions
         {
-            // Fail fast instead of retrying for a minute when something is wrong.
-            RetryOptions = new ServiceBusRetryOptions { MaxRetries = 1, TryTimeout = TimeSpan.FromSeconds(15) },
+            // No retries: a broker fault must fail the test, not be papered over by a second attempt.
+            RetryOptions = new ServiceBusRetryOptions { MaxRetries = 0, TryTimeout = TimeSpan.FromSeconds(15) },
         });
-        return new BrokerHarness(broker, client);
+        return new BrokerHarness(broker, client, loggerFactory);
     }
 
     public QueueMessageCounts Counts => Broker.GetMessageCounts(QueueName);
@@ -44,5 +51,31 @@ internal sealed class BrokerHarness : IAsyncDisposable
     {
         await Client.DisposeAsync();
         await Broker.DisposeAsync();
+        _loggerFactory.Dispose();
+    }
+}
+
+internal static class ReceiverExtensions
+{
+    /// <summary>Receives until <paramref name="count"/> messages arrived or <paramref name="timeout"/> passed.</summary>
+    public static async Task<List<ServiceBusReceivedMessage>> ReceiveAtLeastAsync(this ServiceBusReceiver receiver, int count, TimeSpan timeout)
+    {
+        var received = new List<ServiceBusReceivedMessage>();
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (received.Count < count && DateTimeOffset.UtcNow < deadline)
+        {
+            var batch = await receiver.ReceiveMessagesAsync(count - received.Count, deadline - DateTimeOffset.UtcNow);
+            received.AddRange(batch);
+        }
+
+        return received;
+    }
+
+    /// <summary>Receives exactly one message, failing the test when none arrives in time.</summary>
+    public static async Task<ServiceBusReceivedMessage> ReceiveOneAsync(this ServiceBusReceiver receiver, TimeSpan? timeout = null)
+    {
+        var message = await receiver.ReceiveMessageAsync(timeout ?? TimeSpan.FromSeconds(10));
+        Assert.NotNull(message);
+        return message;
     }
 }

@@ -105,7 +105,8 @@ internal sealed class ConsumerLink : IMessageConsumer
         var lockToken = new Guid(delivery.DeliveryTag.AsSpan());
         return _queue.Settle(_subQueue, lockToken, settlement) switch
         {
-            SettleResult.Settled => delivery.State,
+            // Echoing the client's Rejected would carry its dead-letter "error", which the client reads as a failure.
+            SettleResult.Settled => delivery.State is Rejected ? new Rejected() : delivery.State,
             SettleResult.LockLost => Rejected(AmqpErrors.MessageLockLost, "The lock supplied is invalid: it expired, or the message was already settled."),
             _ => Rejected(AmqpErrors.NotAllowed, "A dead-lettered message cannot be dead-lettered again."),
         };
