@@ -152,4 +152,37 @@ public sealed class SettlementTests(ITestOutputHelper output)
 
         Assert.Equal(new QueueMessageCounts(0, 0, 0, 0), harness.Counts);
     }
+
+    [Fact]
+    public async Task MessageArrivingWhileNoReceiveIsPending_IsNotCountedAsADelivery()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+        await using var sender = harness.CreateSender();
+        await using var receiver = harness.CreateReceiver();
+
+        // The empty receive leaves credit with the broker, so the next message is pushed to a client that has
+        // no receive waiting; the client releases it and the broker takes it back without counting a delivery.
+        Assert.Empty(await receiver.ReceiveMessagesAsync(5, TimeSpan.FromMilliseconds(500)));
+        await sender.SendMessageAsync(new ServiceBusMessage("pushed early"));
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var message = await receiver.ReceiveOneAsync();
+
+        Assert.Equal("pushed early", message.Body.ToString());
+        Assert.Equal(1, message.DeliveryCount);
+    }
+
+    [Fact]
+    public async Task Defer_IsNotSupportedAndLeavesTheMessageLocked()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+        await using var sender = harness.CreateSender();
+        await using var receiver = harness.CreateReceiver();
+        await sender.SendMessageAsync(new ServiceBusMessage("later, maybe"));
+        var message = await receiver.ReceiveOneAsync();
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => receiver.DeferMessageAsync(message));
+        await receiver.CompleteMessageAsync(message);
+
+        Assert.Equal(new QueueMessageCounts(0, 0, 0, 0), harness.Counts);
+    }
 }

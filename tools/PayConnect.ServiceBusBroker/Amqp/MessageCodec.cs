@@ -56,6 +56,18 @@ internal static class MessageCodec
         // payloadInitialized: false makes the stream message re-encode its (modified) sections on send.
         var message = Decode(outgoing.Payload, payloadInitialized: false);
         message.Header.DeliveryCount = (uint)Math.Max(0, outgoing.HeaderDeliveryCount);
+        if (outgoing.TimeToLive is { } ttl)
+        {
+            message.Header.Ttl = (uint)Math.Min(ttl.TotalMilliseconds, uint.MaxValue);
+        }
+
+        // A sender that sets a time to live also stamps creation and absolute-expiry times from its own clock, and
+        // the receiving client derives TimeToLive and ExpiresAt from those: restamp them with the broker's view.
+        if (outgoing.ExpiresAtUtc is { } expiresAt && message.Properties is { AbsoluteExpiryTime: not null } properties)
+        {
+            properties.CreationTime = outgoing.EnqueuedTimeUtc;
+            properties.AbsoluteExpiryTime = expiresAt;
+        }
 
         var annotations = message.MessageAnnotations.Map;
         annotations[SequenceNumberAnnotation] = outgoing.SequenceNumber;

@@ -34,6 +34,8 @@ internal sealed record OutgoingMessage(
     Guid LockToken,
     DateTime? LockedUntilUtc,
     bool IsScheduled,
+    TimeSpan? TimeToLive,
+    DateTime? ExpiresAtUtc,
     IReadOnlyDictionary<string, object?>? PropertyOverrides);
 
 internal sealed class StoredMessage(byte[] payload, long sequenceNumber, string? messageId, TimeSpan? timeToLive)
@@ -44,6 +46,7 @@ internal sealed class StoredMessage(byte[] payload, long sequenceNumber, string?
 
     public string? MessageId { get; } = messageId;
 
+    /// <summary>The effective time to live: the message's own, capped by the queue default.</summary>
     public TimeSpan? TimeToLive { get; } = timeToLive;
 
     public StoredMessageState State { get; set; }
@@ -97,5 +100,7 @@ internal sealed class StoredMessage(byte[] payload, long sequenceNumber, string?
         LockToken,
         lockedUntilUtc,
         State == StoredMessageState.Scheduled,
+        TimeToLive,
+        ExpiresAtUtc == DateTime.MaxValue ? null : ExpiresAtUtc,
         PropertyOverrides is null ? null : new Dictionary<string, object?>(PropertyOverrides, StringComparer.Ordinal));
 }
