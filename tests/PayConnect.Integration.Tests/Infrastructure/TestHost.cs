@@ -27,7 +27,7 @@ public sealed class TestHost : IAsyncDisposable
         {
             [AppSettings.StorageConnectionString] = emulators.Azurite.ConnectionString,
             [AppSettings.ServiceBusConnectionString] = emulators.ServiceBusConnectionString,
-            [AppSettings.ServiceBusRunsQueue] = emulators.RunsQueue,
+            [AppSettings.ServiceBusRunsQueue] = emulators.AddRunsQueue(TablePrefix + "-runs"),
             [AppSettings.AuthMode] = "AppServiceAuthentication",
             [AppSettings.GatewayKind] = "Sandbox",
             [AppSettings.EmailTransport] = "Sink",

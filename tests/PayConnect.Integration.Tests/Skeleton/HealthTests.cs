@@ -1,0 +1,50 @@
+using Microsoft.Extensions.DependencyInjection;
+using PayConnect.Functions.Health;
+using PayConnect.Infrastructure.Configuration;
+using PayConnect.Integration.Tests.Infrastructure;
+
+namespace PayConnect.Integration.Tests.Skeleton;
+
+[Collection(EmulatorCollection.Name)]
+public sealed class HealthTests(Emulators emulators)
+{
+    [Fact]
+    public async Task Health_WithBothEmulatorsUp_Answers200Healthy()
+    {
+        await using var host = new TestHost(emulators);
+        var request = Requests.Create("GET", "/api/health", services: host.Services);
+
+        var response = await Responses.ReadAsync(await host.Function<HealthFunction>().Run(request, CancellationToken.None), request);
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("Healthy", response.Json!["dependencies"]!["tableStorage"]!["status"]!.GetValue<string>());
+        Assert.Equal("Healthy", response.Json!["dependencies"]!["serviceBus"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Health_WithServiceBusUnreachable_Answers503NamingIt()
+    {
+        await using var host = new TestHost(emulators, settings => settings[AppSettings.ServiceBusConnectionString] =
+            "Endpoint=sb://localhost:1;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true");
+        var request = Requests.Create("GET", "/api/health", services: host.Services);
+
+        var response = await Responses.ReadAsync(await host.Function<HealthFunction>().Run(request, CancellationToken.None), request);
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("Healthy", response.Json!["dependencies"]!["tableStorage"]!["status"]!.GetValue<string>());
+        Assert.Equal("Unhealthy", response.Json!["dependencies"]!["serviceBus"]!["status"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Health_WithTableStorageUnreachable_Answers503NamingIt()
+    {
+        await using var host = new TestHost(emulators, services: s => s.AddSingleton(new PayConnect.Infrastructure.Storage.TableStorage(
+            new Azure.Data.Tables.TableServiceClient(emulators.Azurite.ConnectionString.Replace($":{emulators.Azurite.Port}/", ":1/", StringComparison.Ordinal)))));
+        var request = Requests.Create("GET", "/api/health", services: host.Services);
+
+        var response = await Responses.ReadAsync(await host.Function<HealthFunction>().Run(request, CancellationToken.None), request);
+
+        Assert.Equal(503, response.Status);
+        Assert.Equal("Unhealthy", response.Json!["dependencies"]!["tableStorage"]!["status"]!.GetValue<string>());
+    }
+}
