@@ -119,7 +119,7 @@ public static class DevHostApp
         {
             var hostProvided = emulators.Settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.OrdinalIgnoreCase);
             hostProvided.TryAdd("AZURE_FUNCTIONS_ENVIRONMENT", Environments.Development);
-            var app = Build(options, file, hostProvided, environment, table, invokers, emulators);
+            var app = await BuildAppAsync(options, file, hostProvided, environment, table, invokers, emulators);
             Describe(table, console);
             return app;
         }
@@ -130,7 +130,7 @@ public static class DevHostApp
         }
     }
 
-    private static WebApplication Build(
+    private static async Task<WebApplication> BuildAppAsync(
         DevHostOptions options,
         LocalSettings file,
         IReadOnlyDictionary<string, string?> hostProvided,
@@ -169,7 +169,7 @@ public static class DevHostApp
             }
         });
 
-        builder.Services.AddPayConnect(builder.Configuration);
+        AddFunctionServices(builder.Services, builder.Configuration);
 
         // IActionResult execution (ObjectResult and its JSON formatter), as the ASP.NET Core integration has it.
         builder.Services.AddMvcCore();
@@ -185,9 +185,20 @@ public static class DevHostApp
 
         // Resolved once so that disposing the application disposes (stops) the emulators.
         app.Services.GetRequiredService<LocalEmulators>();
+        var unresolvable = invokers.Select(i => i.FindMissingServices(app.Services)).OfType<string>().ToList();
+        if (unresolvable.Count > 0)
+        {
+            await app.DisposeAsync();
+            throw new FunctionHostingException(string.Join(Environment.NewLine, unresolvable));
+        }
+
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
         return app;
     }
+
+    /// <summary>The worker's own service registration (functions/Program.cs), so function classes get the same services.</summary>
+    private static void AddFunctionServices(IServiceCollection services, IConfiguration configuration) =>
+        services.AddPayConnect(configuration);
 
     private static List<FunctionInvoker> CreateInvokers(FunctionRouteTable table)
     {

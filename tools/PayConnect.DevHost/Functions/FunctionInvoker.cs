@@ -105,6 +105,31 @@ public sealed class FunctionInvoker
             : throw new FunctionHostingException($"Function '{function.Name}': {typeName} has no single public method {methodName}.");
     }
 
+    /// <summary>
+    /// Checks that the function's class can be created from <paramref name="services"/>: a public constructor
+    /// whose parameters are all registered services (or have defaults). Returns the problem, or null.
+    /// </summary>
+    public string? FindMissingServices(IServiceProvider services)
+    {
+        if (Method.IsStatic)
+        {
+            return null;
+        }
+
+        var type = Method.DeclaringType!;
+        var isService = services.GetRequiredService<IServiceProviderIsService>();
+        var missing = type.GetConstructors()
+            .Select(c => c.GetParameters().Where(p => !p.HasDefaultValue && !isService.IsService(p.ParameterType)).Select(p => p.ParameterType.Name).ToList())
+            .OrderBy(m => m.Count)
+            .FirstOrDefault();
+        return missing switch
+        {
+            null => $"Function '{Function.Name}': {type.Name} has no public constructor.",
+            { Count: 0 } => null,
+            _ => $"Function '{Function.Name}': {type.Name} needs {string.Join(", ", missing)}, which the service registration does not provide.",
+        };
+    }
+
     internal async Task<object?> InvokeAsync(Invocation invocation)
     {
         var arguments = new object?[_arguments.Length];
