@@ -23,5 +23,13 @@ if [ ! -f node_modules/azurite/dist/src/table/main.js ]; then
   npm ci --no-audit --no-fund
 fi
 
+# Built first, its output shown only on failure: the Worker SDK's generated extension project prints
+# restore warnings (NU1603) on every build that say nothing to someone running the product.
+echo "Building the functions and the dev host (the first build restores packages) ..."
+if ! build_log="$(dotnet build tools/PayConnect.DevHost -nologo 2>&1)"; then
+  printf '%s\n' "$build_log" >&2
+  exit 1
+fi
+
 # exec: Ctrl+C and kill reach dotnet run, which passes them to the dev host, which stops Azurite.
-exec dotnet run --project tools/PayConnect.DevHost -- "$@"
+exec dotnet run --no-build --project tools/PayConnect.DevHost -- "$@"

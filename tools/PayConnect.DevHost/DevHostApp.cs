@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using PayConnect.DevHost.Configuration;
@@ -36,6 +38,13 @@ public static class DevHostApp
             return 0;
         }
 
+        // Checked before anything starts, so a second dev host fails at once instead of after starting Azurite.
+        if (options.Port != 0 && !IsFree(options.Port))
+        {
+            await Console.Error.WriteLineAsync(PortInUse(options.Port));
+            return 1;
+        }
+
         // Until the host takes over Ctrl+C, it cancels starting (and stops what had started).
         using var starting = new CancellationTokenSource();
         ConsoleCancelEventHandler cancel = (_, e) =>
@@ -70,9 +79,9 @@ public static class DevHostApp
             {
                 await app.StartAsync();
             }
-            catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+            catch (IOException ex) when (ex.InnerException is AddressInUseException)
             {
-                await Console.Error.WriteLineAsync($"Port {options.Port} is in use (another dev host?). Stop it or pass --port N.");
+                await Console.Error.WriteLineAsync(PortInUse(options.Port));
                 return 1;
             }
 
@@ -242,6 +251,23 @@ public static class DevHostApp
                 : string.Create(
                     CultureInfo.InvariantCulture,
                     $"  TIMER {timer.Name} [{timer.ResolvedSchedule}] next {next:yyyy-MM-dd HH:mm:ss}Z{(timer.RunOnStartup ? ", and once at startup" : "")}"));
+        }
+    }
+
+    private static string PortInUse(int port) =>
+        string.Create(CultureInfo.InvariantCulture, $"Port {port} is in use (another dev host?). Stop that, or pass --port N.");
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
         }
     }
 
