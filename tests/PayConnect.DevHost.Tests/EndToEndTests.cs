@@ -1,0 +1,46 @@
+using System.Data.Common;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using PayConnect.Infrastructure.Configuration;
+
+namespace PayConnect.DevHost.Tests;
+
+/// <summary>The dev host as a developer runs it: the real functions, Azurite started by the dev host.</summary>
+public sealed class EndToEndTests
+{
+    [Fact]
+    public async Task Health_OnTheDevHostWithAzurite_ReportsTableStorageHealthy()
+    {
+        var output = new StringWriter();
+        var app = await DevHostApp.BuildAsync(["--port", "0", "--in-memory"], output);
+        int azuritePort;
+        try
+        {
+            azuritePort = new Uri((string)new DbConnectionStringBuilder { ConnectionString = app.Configuration[AppSettings.StorageConnectionString] }["TableEndpoint"]).Port;
+            await app.StartAsync();
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
+
+            using var response = await client.GetAsync("api/health");
+
+            Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.Equal("Healthy", (string?)body["dependencies"]!["tableStorage"]!["status"]);
+
+            // Until the local broker is plugged into the dev host, Service Bus may be unreachable: 503 then.
+            var serviceBusHealthy = (string?)body["dependencies"]!["serviceBus"]!["status"] == "Healthy";
+            Assert.Equal(serviceBusHealthy ? HttpStatusCode.OK : HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal(serviceBusHealthy ? "Healthy" : "Unhealthy", (string?)body["status"]);
+            Assert.Contains($"Starting Azurite on 127.0.0.1:{azuritePort} … ready, data in memory", output.ToString(), StringComparison.Ordinal);
+            Assert.Contains("GET /api/health", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        using var probe = new TcpClient();
+        await Assert.ThrowsAnyAsync<SocketException>(() => probe.ConnectAsync(IPAddress.Loopback, azuritePort));
+    }
+}

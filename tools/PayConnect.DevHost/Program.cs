@@ -1,0 +1,3 @@
+using PayConnect.DevHost;
+
+return await DevHostApp.RunAsync(args);
