@@ -8,6 +8,7 @@ using PayConnect.DevHost.Configuration;
 using PayConnect.DevHost.Emulators;
 using PayConnect.DevHost.Functions;
 using PayConnect.DevHost.Timers;
+using PayConnect.Functions;
 using PayConnect.Infrastructure;
 
 namespace PayConnect.DevHost;
@@ -207,7 +208,7 @@ public static class DevHostApp
 
     /// <summary>The worker's own service registration (functions/Program.cs), so function classes get the same services.</summary>
     private static void AddFunctionServices(IServiceCollection services, IConfiguration configuration) =>
-        services.AddPayConnect(configuration);
+        services.AddPayConnectFunctions(configuration);
 
     private static List<FunctionInvoker> CreateInvokers(FunctionRouteTable table)
     {

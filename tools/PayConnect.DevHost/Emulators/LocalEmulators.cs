@@ -27,7 +27,7 @@ public sealed class LocalEmulators : IAsyncDisposable
     /// (tools/PayConnect.ServiceBusBroker) plugs in here as an <see cref="ILocalEmulator"/>; this one takes the
     /// connection string from settings as it is.
     /// </summary>
-    public static ILocalEmulator ServiceBus() => new ServiceBusFromSettings();
+    public static ILocalEmulator ServiceBus() => new LocalBrokerEmulator();
 
     /// <summary>Starts each emulator in turn; when one fails, stops those already started and rethrows.</summary>
     public static async Task<LocalEmulators> StartAsync(EmulatorContext context, IEnumerable<ILocalEmulator> emulators, CancellationToken cancellationToken)
