@@ -180,4 +180,16 @@ public sealed class SendReceiveTests(ITestOutputHelper output)
         var all = a.Concat(b).Select(m => m.Body.ToString()).Order().ToList();
         Assert.Equal(["m0", "m1", "m2", "m3", "m4", "m5"], all);
     }
+
+    [Fact]
+    public async Task Send_LargerThanTheMaximumMessageSize_FailsWithMessageSizeExceeded()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+        await using var sender = harness.CreateSender();
+
+        var error = await Assert.ThrowsAsync<ServiceBusException>(() => sender.SendMessageAsync(new ServiceBusMessage(new byte[300 * 1024])));
+
+        Assert.Equal(ServiceBusFailureReason.MessageSizeExceeded, error.Reason);
+        Assert.Equal(0, harness.Counts.ActiveMessageCount);
+    }
 }

@@ -72,14 +72,7 @@ internal sealed class AmqpHost : IRuntimeProvider
 
     public AmqpLink CreateLink(AmqpSession session, AmqpLinkSettings settings)
     {
-        if (settings.Role == true)
-        {
-            // The client's sender reads MaxMessageSize from our attach and refuses to send without it.
-            settings.MaxMessageSize = _maxMessageSize;
-            return new ReceivingAmqpLink(session, settings);
-        }
-
-        return new SendingAmqpLink(session, settings);
+        return settings.Role == true ? new ReceivingAmqpLink(session, settings) : new SendingAmqpLink(session, settings);
     }
 
     public IAsyncResult BeginOpenLink(AmqpLink link, TimeSpan timeout, AsyncCallback callback, object state)
@@ -139,6 +132,8 @@ internal sealed class AmqpHost : IRuntimeProvider
                 throw new AmqpException(AmqpErrors.NotAllowed, "Messages cannot be sent to a dead-letter queue.");
             }
 
+            // Our attach answers the client's only after this returns; its sender needs MaxMessageSize to send at all.
+            sendLink.Settings.MaxMessageSize = _maxMessageSize;
             ProducerLink.Start(sendLink, queue, _logger);
         }
         else if (link is SendingAmqpLink receiveLink)

@@ -38,6 +38,11 @@ internal sealed class ConsumerLink : IMessageConsumer
         _link.RegisterDispositionListener(OnDisposition);
         _link.Closed += (_, _) => _queue.DetachConsumer(_subQueue, this);
         _queue.AttachConsumer(_subQueue, this);
+        if (_link.IsClosing())
+        {
+            // Closed before we attached: the Closed handler already ran and found nothing to detach.
+            _queue.DetachConsumer(_subQueue, this);
+        }
     }
 
     public bool TryDeliver(OutgoingMessage message)
