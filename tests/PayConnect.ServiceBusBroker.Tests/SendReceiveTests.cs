@@ -192,4 +192,37 @@ public sealed class SendReceiveTests(ITestOutputHelper output)
         Assert.Equal(ServiceBusFailureReason.MessageSizeExceeded, error.Reason);
         Assert.Equal(0, harness.Counts.ActiveMessageCount);
     }
+
+    [Fact]
+    public async Task ReceiverWithPrefetch_ReceivesEveryMessageOnce()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+        await using var sender = harness.CreateSender();
+        await using var receiver = harness.Client.CreateReceiver(BrokerHarness.QueueName, new ServiceBusReceiverOptions { PrefetchCount = 10 });
+        await sender.SendMessagesAsync(Enumerable.Range(0, 15).Select(i => new ServiceBusMessage($"m{i}")));
+
+        // The client tops its prefetch credit up as deliveries are settled, so settle while receiving.
+        var received = new List<ServiceBusReceivedMessage>();
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(15);
+        while (received.Count < 15 && DateTimeOffset.UtcNow < deadline)
+        {
+            foreach (var message in await receiver.ReceiveMessagesAsync(15 - received.Count, TimeSpan.FromSeconds(1)))
+            {
+                await receiver.CompleteMessageAsync(message);
+                received.Add(message);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(0, 15).Select(i => $"m{i}"), received.Select(m => m.Body.ToString()));
+        Assert.All(received, m => Assert.Equal(1, m.DeliveryCount));
+        Assert.Equal(new QueueMessageCounts(0, 0, 0, 0), harness.Counts);
+    }
+
+    [Fact]
+    public async Task SessionReceiver_IsRefusedAsNotSupported()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => harness.Client.AcceptSessionAsync(BrokerHarness.QueueName, "session-1"));
+    }
 }
