@@ -101,7 +101,8 @@ public sealed class SendReceiveTests(ITestOutputHelper output)
         var first = await receiver.ReceiveMessagesAsync(maxMessages: 2, maxWaitTime: TimeSpan.FromSeconds(5));
 
         Assert.InRange(first.Count, 1, 2);
-        Assert.Equal(first.Count, harness.Counts.LockedMessageCount);
+        // A second message may still be on its way to the client (which then hands it back), never a third.
+        Assert.InRange(harness.Counts.LockedMessageCount, first.Count, 2);
         Assert.Equal(5, harness.Counts.ActiveMessageCount);
     }
 

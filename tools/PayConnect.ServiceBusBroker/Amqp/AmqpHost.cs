@@ -70,10 +70,9 @@ internal sealed class AmqpHost : IRuntimeProvider
     public AmqpSession CreateSession(AmqpConnection connection, AmqpSessionSettings settings) =>
         throw new NotSupportedException("Sessions are created by the connection when the client begins one.");
 
-    public AmqpLink CreateLink(AmqpSession session, AmqpLinkSettings settings)
-    {
-        return settings.Role == true ? new ReceivingAmqpLink(session, settings) : new SendingAmqpLink(session, settings);
-    }
+    /// <summary>Role true: the client sends, so this end receives.</summary>
+    public AmqpLink CreateLink(AmqpSession session, AmqpLinkSettings settings) =>
+        settings.Role == true ? new ReceivingAmqpLink(session, settings) : new SendingAmqpLink(session, settings);
 
     public IAsyncResult BeginOpenLink(AmqpLink link, TimeSpan timeout, AsyncCallback callback, object state)
     {
