@@ -77,6 +77,19 @@ public sealed class ConnectionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task QueueNameWithSlashes_IsServed()
+    {
+        await using var harness = await BrokerHarness.StartAsync(output);
+        harness.Broker.AddQueue(new QueueOptions { Name = "firms/autopay" });
+        await using var sender = harness.Client.CreateSender("firms/autopay");
+        await using var receiver = harness.Client.CreateReceiver("firms/autopay");
+
+        await sender.SendMessageAsync(new ServiceBusMessage("nested"));
+
+        Assert.Equal("nested", (await receiver.ReceiveOneAsync()).Body.ToString());
+    }
+
+    [Fact]
     public async Task DisposeAsync_WithClientsStillConnected_Completes()
     {
         var harness = await BrokerHarness.StartAsync(output);

@@ -52,6 +52,11 @@ public sealed class BrokerOptions
             throw new ArgumentException("MaxMessageSizeBytes must be positive.");
         }
 
+        if (Queues is null)
+        {
+            throw new ArgumentException("Queues must be a list (it may be empty).");
+        }
+
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var queue in Queues)
         {

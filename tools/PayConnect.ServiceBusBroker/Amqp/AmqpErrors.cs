@@ -15,6 +15,9 @@ internal static class AmqpErrors
     /// <summary>NotSupportedException.</summary>
     public static readonly AmqpSymbol NotImplemented = AmqpErrorCode.NotImplemented;
 
+    /// <summary>ServiceBusFailureReason.ServiceBusy.</summary>
+    public static readonly AmqpSymbol ServerBusy = "com.microsoft:server-busy";
+
     /// <summary>ServiceBusFailureReason.MessagingEntityNotFound.</summary>
     public static readonly AmqpSymbol NotFound = AmqpErrorCode.NotFound;
 

@@ -70,17 +70,9 @@ internal sealed class AmqpHost : IRuntimeProvider
     public AmqpSession CreateSession(AmqpConnection connection, AmqpSessionSettings settings) =>
         throw new NotSupportedException("Sessions are created by the connection when the client begins one.");
 
-    public AmqpLink CreateLink(AmqpSession session, AmqpLinkSettings settings)
-    {
-        if (settings.Role == true)
-        {
-            // The client's sender reads MaxMessageSize from our attach and refuses to send without it.
-            settings.MaxMessageSize = _maxMessageSize;
-            return new ReceivingAmqpLink(session, settings);
-        }
-
-        return new SendingAmqpLink(session, settings);
-    }
+    /// <summary>Role true: the client sends, so this end receives.</summary>
+    public AmqpLink CreateLink(AmqpSession session, AmqpLinkSettings settings) =>
+        settings.Role == true ? new ReceivingAmqpLink(session, settings) : new SendingAmqpLink(session, settings);
 
     public IAsyncResult BeginOpenLink(AmqpLink link, TimeSpan timeout, AsyncCallback callback, object state)
     {
@@ -139,6 +131,8 @@ internal sealed class AmqpHost : IRuntimeProvider
                 throw new AmqpException(AmqpErrors.NotAllowed, "Messages cannot be sent to a dead-letter queue.");
             }
 
+            // Our attach answers the client's only after this returns; its sender needs MaxMessageSize to send at all.
+            sendLink.Settings.MaxMessageSize = _maxMessageSize;
             ProducerLink.Start(sendLink, queue, _logger);
         }
         else if (link is SendingAmqpLink receiveLink)

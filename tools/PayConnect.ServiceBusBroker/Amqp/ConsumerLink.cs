@@ -13,8 +13,10 @@ namespace PayConnect.ServiceBusBroker.Amqp;
 /// </summary>
 internal sealed class ConsumerLink : IMessageConsumer
 {
-    private const string DeadLetterReasonKey = "DeadLetterReason";
-    private const string DeadLetterDescriptionKey = "DeadLetterErrorDescription";
+    // The client puts the dead-letter reason and description in the Rejected error's info, under the same
+    // names the receiving client later reads them from the application properties.
+    private const string DeadLetterReasonKey = QueueEntity.DeadLetterReasonProperty;
+    private const string DeadLetterDescriptionKey = QueueEntity.DeadLetterDescriptionProperty;
 
     private readonly SendingAmqpLink _link;
     private readonly QueueEntity _queue;
@@ -38,6 +40,11 @@ internal sealed class ConsumerLink : IMessageConsumer
         _link.RegisterDispositionListener(OnDisposition);
         _link.Closed += (_, _) => _queue.DetachConsumer(_subQueue, this);
         _queue.AttachConsumer(_subQueue, this);
+        if (_link.IsClosing())
+        {
+            // Closed before we attached: the Closed handler already ran and found nothing to detach.
+            _queue.DetachConsumer(_subQueue, this);
+        }
     }
 
     public bool TryDeliver(OutgoingMessage message)

@@ -36,12 +36,13 @@ internal readonly record struct EntityAddress(string QueueName, SubQueueKind Sub
 
         var isManagement = TakeLast(segments, ManagementSegment);
         var subQueue = TakeLast(segments, DeadLetterSegment) ? SubQueueKind.DeadLetter : SubQueueKind.Active;
-        if (segments.Count != 1 || segments[0].StartsWith('$'))
+        // Entity names may contain '/'; a remaining '$' segment is a node we do not serve (such as $Transfer).
+        if (segments.Count == 0 || segments.Any(s => s.StartsWith('$')))
         {
             return false;
         }
 
-        entity = new EntityAddress(segments[0], subQueue, isManagement, IsCbs: false);
+        entity = new EntityAddress(string.Join('/', segments), subQueue, isManagement, IsCbs: false);
         return true;
     }
 

@@ -56,6 +56,10 @@ internal sealed class ManagementNode(ILogger logger)
             BrokerLog.ManagementOperationFailed(logger, operation, queue.Name, ex);
             response = Response(400, ex.Message, AmqpErrors.ArgumentError);
         }
+        catch (ObjectDisposedException)
+        {
+            response = Response(503, "The broker is shutting down.", AmqpErrors.ServerBusy);
+        }
 
         BrokerLog.ManagementOperation(logger, operation, queue.Name, (int)response.ApplicationProperties.Map["statusCode"]);
         return response;

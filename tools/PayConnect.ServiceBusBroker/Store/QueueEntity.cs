@@ -63,7 +63,7 @@ internal sealed class QueueEntity : IDisposable
         return sequenceNumbers;
     }
 
-    /// <summary>Removes scheduled messages that have not been enqueued yet; unknown numbers are ignored, as Service Bus does.</summary>
+    /// <summary>Removes scheduled messages that have not been enqueued yet; numbers of other or unknown messages are ignored.</summary>
     public void CancelScheduled(IEnumerable<long> sequenceNumbers)
     {
         lock (_sync)
