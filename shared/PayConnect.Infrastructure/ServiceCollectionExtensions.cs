@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using NodaTime;
 using PayConnect.Connect;
 using PayConnect.Mms;
+using PayConnect.Runs;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
@@ -37,6 +38,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<MmsHandlers>();
         services.TryAddSingleton<DueIndex>();
         services.TryAddSingleton<ScheduleHandlers>();
+        services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
+        services.TryAddSingleton<FanOut>();
         return services;
     }
 

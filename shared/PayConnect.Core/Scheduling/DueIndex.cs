@@ -57,27 +57,32 @@ public sealed class DueIndex(IRecordStore store)
     public async Task<LocalDate?> CursorAsync(CancellationToken ct) =>
         (await store.GetAsync<DueIndexCursor>(DueIndexCursor.Partition, "cursor", ct).ConfigureAwait(false))?.Value.OldestDate;
 
-    public async Task AdvanceCursorAsync(LocalDate oldestDate, CancellationToken ct)
+    /// <summary>
+    /// Moves the cursor from <paramref name="expected"/> to <paramref name="oldestDate"/>; if anyone changed it
+    /// since it was read (a schedule indexed on an earlier date lowered it), it is left alone.
+    /// </summary>
+    public async Task AdvanceCursorAsync(LocalDate? expected, LocalDate oldestDate, CancellationToken ct)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var current = await store.GetAsync<DueIndexCursor>(DueIndexCursor.Partition, "cursor", ct).ConfigureAwait(false);
+        if (current?.Value.OldestDate != expected || expected == oldestDate)
         {
-            var current = await store.GetAsync<DueIndexCursor>(DueIndexCursor.Partition, "cursor", ct).ConfigureAwait(false);
-            try
-            {
-                if (current is null)
-                {
-                    await store.InsertAsync(DueIndexCursor.Partition, new DueIndexCursor(oldestDate), ct).ConfigureAwait(false);
-                }
-                else if (current.Value.OldestDate != oldestDate)
-                {
-                    await store.ReplaceAsync(DueIndexCursor.Partition, new DueIndexCursor(oldestDate), current.ETag, ct).ConfigureAwait(false);
-                }
+            return;
+        }
 
-                return;
-            }
-            catch (ConcurrencyException)
+        try
+        {
+            if (current is null)
             {
+                await store.InsertAsync(DueIndexCursor.Partition, new DueIndexCursor(oldestDate), ct).ConfigureAwait(false);
             }
+            else
+            {
+                await store.ReplaceAsync(DueIndexCursor.Partition, new DueIndexCursor(oldestDate), current.ETag, ct).ConfigureAwait(false);
+            }
+        }
+        catch (ConcurrencyException)
+        {
+            // Someone else moved it meanwhile; theirs is at least as safe (lower) or the next tick's to fix.
         }
     }
 

@@ -8,13 +8,15 @@ public abstract class ConnectApiTestBase(Emulators emulators) : IAsyncLifetime
     protected const string FirmA = "firm-a";
     protected const string FirmB = "firm-b";
 
+    protected Emulators Emulators { get; } = emulators;
+
     protected TestHost Host { get; private set; } = null!;
 
     protected Client Client { get; private set; } = null!;
 
     public virtual async Task InitializeAsync()
     {
-        Host = new TestHost(emulators);
+        Host = new TestHost(Emulators);
         Client = new Client(Host) { FirmId = FirmA };
         await SeedFirmAsync(FirmA);
     }

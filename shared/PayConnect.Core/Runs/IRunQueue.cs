@@ -1,0 +1,12 @@
+using PayConnect.Scheduling;
+
+namespace PayConnect.Runs;
+
+/// <summary>Where due runs are sent: one message per run, its MessageId the run key (duplicate detection keys on it).</summary>
+public interface IRunQueue
+{
+    Task SendAsync(IReadOnlyList<RunKey> runs, CancellationToken cancellationToken);
+}
+
+/// <summary>The body of a run message.</summary>
+public sealed record RunMessage(string RunKey);

@@ -1,0 +1,181 @@
+using NodaTime;
+using PayConnect.Connect;
+using PayConnect.Runs;
+using PayConnect.Storage;
+
+namespace PayConnect.Scheduling;
+
+/// <summary>What one fan-out invocation did; <see cref="EntitiesRead"/> counts every stored record it read.</summary>
+public sealed record FanOutResult(int RunsSent, int SchedulesAdvanced, int EntitiesRead, int DatesSwept, int Skipped, int Failed);
+
+/// <summary>
+/// Finds due runs through the due index (never by reading every schedule) and sends one message per run,
+/// including every occurrence missed while nothing ran (catch-up), each once. State, not only the broker's
+/// duplicate detection, prevents a re-send: an invocation claims an index entry (ETag) before sending, and
+/// moves the schedule's cursor past what it sent before releasing the entry.
+/// </summary>
+public sealed class FanOut(IRecordStore store, DueIndex index, IRunQueue queue, IClock clock)
+{
+    /// <summary>A claim older than this is taken to belong to a crashed invocation.</summary>
+    public static readonly Duration ClaimTimeout = Duration.FromMinutes(5);
+
+    public const int PageSize = 500;
+
+    public async Task<FanOutResult> RunAsync(string invocationId, CancellationToken ct)
+    {
+        var now = clock.GetCurrentInstant();
+        var latest = FirmClock.LatestLocalDate(now);
+        var cursor = await index.CursorAsync(ct).ConfigureAwait(false);
+        var reads = 1;
+        if (cursor is null)
+        {
+            return new FanOutResult(0, 0, reads, 0, 0, 0);
+        }
+
+        var todayByFirm = new Dictionary<string, LocalDate?>(StringComparer.Ordinal);
+        int sent = 0, advanced = 0, skipped = 0, failed = 0, dates = 0;
+        LocalDate? oldestRemaining = null;
+
+        for (var date = cursor.Value; date <= latest; date = date.PlusDays(1))
+        {
+            dates++;
+            string? continuation = null;
+            do
+            {
+                var page = await store.ListAsync<DueIndexEntry>(DueIndexEntry.PartitionOf(date), string.Empty, PageSize, continuation, null, ct).ConfigureAwait(false);
+                reads += page.Items.Count + 1;
+                continuation = page.Continuation;
+                foreach (var entry in page.Items)
+                {
+                    var today = await TodayAsync(entry.Value.FirmId).ConfigureAwait(false);
+                    var claimedElsewhere = entry.Value.ClaimedBy is not null && entry.Value.ClaimedBy != invocationId
+                        && entry.Value.ClaimedAt is { } at && now - at < ClaimTimeout;
+                    if (today is null || entry.Value.RunDate > today || claimedElsewhere)
+                    {
+                        skipped++;
+                        oldestRemaining = Min(oldestRemaining, date);
+                        continue;
+                    }
+
+                    var outcome = await SendOneAsync(entry, today.Value, invocationId, now, ct).ConfigureAwait(false);
+                    reads += outcome.Reads;
+                    sent += outcome.Sent;
+                    advanced += outcome.Advanced ? 1 : 0;
+                    if (outcome.Failed)
+                    {
+                        failed++;
+                        oldestRemaining = Min(oldestRemaining, date);
+                    }
+                }
+            }
+            while (continuation is not null);
+        }
+
+        // Never past the earliest date any firm can have now: a schedule created meanwhile for "today" at some
+        // firm is indexed on a date at or after it, so it is always inside the next sweep.
+        var earliest = FirmClock.EarliestLocalDate(now);
+        await index.AdvanceCursorAsync(cursor, Min(oldestRemaining, earliest)!.Value, ct).ConfigureAwait(false);
+        return new FanOutResult(sent, advanced, reads, dates, skipped, failed);
+
+        async Task<LocalDate?> TodayAsync(string firmId)
+        {
+            if (!todayByFirm.TryGetValue(firmId, out var today))
+            {
+                var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct).ConfigureAwait(false);
+                reads++;
+                today = firm is not null && FirmClock.TryResolveZone(firm.Value.TimeZone, out var zone, out _) ? FirmClock.TodayIn(zone, now) : null;
+                todayByFirm[firmId] = today;
+            }
+
+            return today;
+        }
+    }
+
+    private sealed record Outcome(int Sent, bool Advanced, bool Failed, int Reads);
+
+    private async Task<Outcome> SendOneAsync(Stored<DueIndexEntry> entry, LocalDate today, string invocationId, Instant now, CancellationToken ct)
+    {
+        var partition = entry.Value.Partition;
+        Stored<DueIndexEntry> claim;
+        try
+        {
+            claim = await store.ReplaceAsync(partition, entry.Value with { ClaimedBy = invocationId, ClaimedAt = now }, entry.ETag, ct).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+            // Another invocation claimed (or finished) it first.
+            return new Outcome(0, false, false, 0);
+        }
+
+        var schedule = await store.GetAsync<Schedule>(entry.Value.FirmId, entry.Value.ScheduleId, ct).ConfigureAwait(false);
+        if (schedule is null || schedule.Value.NextRunDate != entry.Value.RunDate)
+        {
+            // The schedule was removed or re-indexed elsewhere since this entry was written: the entry is stale.
+            await store.DeleteAsync<DueIndexEntry>(partition, entry.Value.Key, claim.ETag, ct).ConfigureAwait(false);
+            return new Outcome(0, false, false, 1);
+        }
+
+        var due = schedule.Value.Timeline().DueRuns(today);
+        try
+        {
+            if (due.Count > 0)
+            {
+                await queue.SendAsync(due.Select(d => new RunKey(entry.Value.FirmId, entry.Value.ScheduleId, d)).ToList(), ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // Not sent: release the claim so the next tick tries again.
+            await ReleaseAsync(partition, claim, ct).ConfigureAwait(false);
+            return new Outcome(0, false, true, 1);
+        }
+
+        var updated = due.Count == 0 ? schedule.Value : AdvancePast(schedule.Value, due[^1]);
+        try
+        {
+            if (due.Count > 0)
+            {
+                await store.ReplaceAsync(entry.Value.FirmId, updated, schedule.ETag, ct).ConfigureAwait(false);
+            }
+        }
+        catch (ConcurrencyException)
+        {
+            // The schedule was edited while we sent: the runs are out (duplicate detection and the run record
+            // absorb any repeat); keep the claim so it expires and a later tick re-reads the edited schedule.
+            return new Outcome(due.Count, false, true, 1);
+        }
+
+        if (updated.NextRunDate is { } next)
+        {
+            await store.UpsertAsync(DueIndexEntry.PartitionOf(next), new DueIndexEntry(entry.Value.FirmId, entry.Value.ScheduleId, next), ct).ConfigureAwait(false);
+        }
+
+        await store.DeleteAsync<DueIndexEntry>(partition, entry.Value.Key, claim.ETag, ct).ConfigureAwait(false);
+        return new Outcome(due.Count, due.Count > 0, false, 1);
+    }
+
+    private Schedule AdvancePast(Schedule schedule, LocalDate lastSent)
+    {
+        var timeline = schedule.Timeline().MarkScheduled(lastSent);
+        return schedule with
+        {
+            LastScheduledRunDate = timeline.LastScheduledRunDate,
+            NextRunDate = timeline.NextRunDate,
+            State = timeline.IsFinished && schedule.Lifetime == ScheduleLifetime.OneYear ? ScheduleState.Ended : schedule.State,
+            UpdatedAt = clock.GetCurrentInstant(),
+        };
+    }
+
+    private async Task ReleaseAsync(string partition, Stored<DueIndexEntry> claim, CancellationToken ct)
+    {
+        try
+        {
+            await store.ReplaceAsync(partition, claim.Value with { ClaimedBy = null, ClaimedAt = null }, claim.ETag, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+        }
+    }
+
+    private static LocalDate? Min(LocalDate? a, LocalDate b) => a is null || b < a ? b : a;
+}
