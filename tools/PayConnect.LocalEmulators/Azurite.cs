@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Azure.Data.Tables;
 
-namespace PayConnect.Integration.Tests.Infrastructure;
+namespace PayConnect.LocalEmulators;
 
 /// <summary>
 /// Starts the Azurite table service from the repository's pinned npm package on a free loopback port,

@@ -1,4 +1,4 @@
-namespace PayConnect.Integration.Tests.Infrastructure;
+namespace PayConnect.LocalEmulators;
 
 public static class RepoPaths
 {
