@@ -10,6 +10,7 @@ using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Mms;
 using PayConnect.Infrastructure.Storage;
 
 namespace PayConnect.Infrastructure;
@@ -31,7 +32,12 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
-        services.TryAddSingleton<IMmsConnector, MirrorMmsConnector>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<MirrorMmsConnector>();
+        services.TryAddSingleton(new HttpMmsOptions());
+        // Attempts are bounded by HttpMmsOptions.AttemptTimeout; this only stops a request the connector lost track of.
+        services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2));
+        services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
