@@ -83,9 +83,9 @@ public sealed class HttpMmsConnector : IMmsConnector
     {
         var resource = ResourceOf(scope.Level);
         var page = await GetPageAsync(firmId, $"/{resource}?number={Escape(scope.Number)}", ResultReader(resource), cancellationToken).ConfigureAwait(false);
-        if (page.Items.Count > 1)
+        if (page.Items.Count > 1 || page.NextCursor is not null)
         {
-            throw new MmsUnavailableException($"The MMS endpoint answered {page.Items.Count} {resource} for the number '{scope.Number}'; expected at most one.");
+            throw new MmsUnavailableException($"The MMS endpoint answered {page.Items.Count} {resource} (and {(page.NextCursor is null ? "no" : "a")} next page) for the number '{scope.Number}'; expected at most one.");
         }
 
         var found = page.Items.SingleOrDefault();
