@@ -70,6 +70,24 @@ public sealed class MmsHttpConnectorApiTests(Emulators emulators) : ConnectApiTe
     }
 
     [Fact]
+    public async Task CreateAssociations_EndpointDown_AnswersConflictAndCreatesNothing()
+    {
+        await UseHttpConnectorAsync();
+        var payerId = await CreatePayerAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            mms.ThenFail(500);
+        }
+
+        var before = await Host.SnapshotAsync();
+        var response = await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/associations", new { items = new[] { new { level = "Client", number = "H-1" } } });
+
+        Assert.Equal(409, response.Status);
+        Assert.Contains("could not be reached", response.Json!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(before, await Host.SnapshotAsync());
+    }
+
+    [Fact]
     public async Task GetSettings_NeverReturnsTheSecret_OnlyWhetherItIsSet()
     {
         var put = await UseHttpConnectorAsync();
