@@ -36,7 +36,9 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<MirrorMmsConnector>();
         services.TryAddSingleton(new HttpMmsOptions());
         // Attempts are bounded by HttpMmsOptions.AttemptTimeout; this only stops a request the connector lost track of.
-        services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2));
+        // Redirects are not followed: a signed request goes to the firm's configured endpoint or nowhere.
+        services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();

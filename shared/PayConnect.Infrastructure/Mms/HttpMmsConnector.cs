@@ -392,7 +392,7 @@ public sealed class HttpMmsConnector : IMmsConnector
         /// <summary>A decimal string in major units, converted to minor units exactly or not at all.</summary>
         public long Money(string field, string currency)
         {
-            if (element.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number)
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.Number)
             {
                 throw Invalid(field, "is a JSON number; amounts must be decimal strings such as \"125.50\"");
             }

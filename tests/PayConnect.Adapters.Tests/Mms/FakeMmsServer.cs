@@ -53,6 +53,8 @@ internal sealed class FakeMmsServer : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = string.Empty;
 
+    private string PathBase { get; set; } = string.Empty;
+
     public List<FakeClient> Clients { get; } = [];
 
     public List<FakeMatter> Matters { get; } = [];
@@ -92,8 +94,6 @@ internal sealed class FakeMmsServer : IAsyncDisposable
         await app.StopAsync();
         await app.DisposeAsync();
     }
-
-    private string PathBase { get; set; } = string.Empty;
 
     private async Task HandleAsync(HttpContext context)
     {

@@ -195,6 +195,17 @@ public sealed class HttpMmsConnectorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Redirect_IsNotRetried()
+    {
+        server.ThenFail(302);
+
+        var error = await Assert.ThrowsAsync<MmsUnavailableException>(() => Connector().FindAsync(Firm, new MmsScope(AssociationLevel.Client, "C-100"), CancellationToken.None));
+
+        Assert.Contains("answered 302", error.Message, StringComparison.Ordinal);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task SlowEndpoint_TimesOutEachAttemptAndGivesUp()
     {
         server.Delay = TimeSpan.FromSeconds(5);
