@@ -11,6 +11,7 @@ using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Mms;
 using PayConnect.Infrastructure.Storage;
 
 namespace PayConnect.Infrastructure;
@@ -32,7 +33,14 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
-        services.TryAddSingleton<IMmsConnector, MirrorMmsConnector>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<MirrorMmsConnector>();
+        services.TryAddSingleton(new HttpMmsOptions());
+        // Attempts are bounded by HttpMmsOptions.AttemptTimeout; this only stops a request the connector lost track of.
+        // Redirects are not followed: a signed request goes to the firm's configured endpoint or nowhere.
+        services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();

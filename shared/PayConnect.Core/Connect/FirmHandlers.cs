@@ -1,5 +1,6 @@
 using NodaTime;
 using PayConnect.Api;
+using PayConnect.Mms;
 using PayConnect.Storage;
 
 namespace PayConnect.Connect;
@@ -7,6 +8,9 @@ namespace PayConnect.Connect;
 /// <summary>Firm settings, bank accounts and notification subscriptions.</summary>
 public sealed class FirmHandlers(IRecordStore store, IClock clock)
 {
+    public const int MinSecretLength = 32;
+    public const int MaxSecretLength = 256;
+
     public async Task<ApiResult> GetSettingsAsync(string firmId, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
@@ -28,13 +32,52 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
             body.Errors.Add("currency", "Must be a supported ISO 4217 currency code such as USD.");
         }
 
+        var connector = body.Enum<MmsConnectorKind>("mmsConnector", required: false) ?? MmsConnectorKind.Mirror;
+        var baseUrlText = body.String("mmsBaseUrl", required: false, maxLength: MmsBaseUrls.MaxLength);
+        var secret = body.String("mmsSharedSecret", required: false, maxLength: MaxSecretLength, minLength: MinSecretLength);
         if (body.Errors.Any)
         {
             return new ApiResult.Invalid(body.Errors);
         }
 
         var existing = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
-        var settings = new FirmSettings(firmId, name!, zone!, currency, clock.GetCurrentInstant());
+        string? baseUrl = null;
+        if (connector == MmsConnectorKind.Mirror)
+        {
+            foreach (var field in new[] { "mmsBaseUrl", "mmsSharedSecret" }.Where(body.Has))
+            {
+                body.Errors.Add(field, "Is only used with mmsConnector Http.");
+            }
+        }
+        else
+        {
+            if (baseUrlText is null)
+            {
+                body.Errors.Add("mmsBaseUrl", "Is required with mmsConnector Http.");
+            }
+            else if (!MmsBaseUrls.TryParse(baseUrlText, out baseUrl, out var problem))
+            {
+                body.Errors.Add("mmsBaseUrl", problem);
+            }
+
+            // Write-only: a PUT that leaves the secret out keeps the stored one, unless the endpoint moved.
+            var kept = existing?.Value is { MmsConnector: MmsConnectorKind.Http, MmsSharedSecret: { } stored } old
+                && baseUrl is not null && string.Equals(old.MmsBaseUrl, baseUrl, StringComparison.Ordinal)
+                ? stored
+                : null;
+            secret ??= kept;
+            if (secret is null && baseUrl is not null)
+            {
+                body.Errors.Add("mmsSharedSecret", $"Is required with mmsConnector Http ({MinSecretLength} to {MaxSecretLength} characters) when none is stored for this base URL.");
+            }
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        var settings = new FirmSettings(firmId, name!, zone!, currency, clock.GetCurrentInstant(), connector, baseUrl, connector == MmsConnectorKind.Http ? secret : null);
         try
         {
             var stored = existing is null && ifMatch is null
@@ -126,7 +169,18 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
             ? new ApiResult.NoContent()
             : ApiResult.NotFoundOf("Subscription", email);
 
-    private static object View(FirmSettings f) => new { firmId = f.FirmId, name = f.Name, timeZone = f.TimeZone, currency = f.Currency, updatedAt = f.UpdatedAt };
+    // Never the shared secret itself: only whether one is set.
+    private static object View(FirmSettings f) => new
+    {
+        firmId = f.FirmId,
+        name = f.Name,
+        timeZone = f.TimeZone,
+        currency = f.Currency,
+        mmsConnector = f.MmsConnector,
+        mmsBaseUrl = f.MmsBaseUrl,
+        mmsSharedSecretSet = f.MmsSharedSecret is not null,
+        updatedAt = f.UpdatedAt,
+    };
 }
 
 /// <summary>Page size and continuation of a listing request.</summary>

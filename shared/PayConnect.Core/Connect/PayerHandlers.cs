@@ -168,7 +168,17 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
         for (var i = 0; i < items.Count; i++)
         {
             var scope = items[i];
-            var found = await mms.FindAsync(firmId, scope, ct);
+            MmsSearchResult? found;
+            try
+            {
+                found = await mms.FindAsync(firmId, scope, ct);
+            }
+            catch (MmsUnavailableException ex)
+            {
+                // A firm-hosted MMS can be down; say so, as the search does, instead of failing with a 500.
+                return new ApiResult.Conflict($"The matter management system could not be reached; nothing was created: {ex.Message}");
+            }
+
             if (found is null)
             {
                 body.Errors.Add($"items[{i}].number", $"No {scope.Level.ToString().ToLowerInvariant()} '{scope.Number}' in the matter management system.");

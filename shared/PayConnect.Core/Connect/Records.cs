@@ -29,12 +29,37 @@ public enum AmountRuleKind
     UpTo,
 }
 
-/// <summary>A firm's settings: its IANA time zone and currency.</summary>
-public sealed record FirmSettings(string FirmId, string Name, string TimeZone, string Currency, Instant UpdatedAt) : IFirmRecord
+/// <summary>Where a firm's MMS data is read from.</summary>
+public enum MmsConnectorKind
+{
+    /// <summary>The embedded mirror in our storage, fed by the firm's sync agent through the ingest API.</summary>
+    Mirror,
+
+    /// <summary>A firm-hosted endpoint implementing docs/mms-http-connector.md.</summary>
+    Http,
+}
+
+/// <summary>
+/// A firm's settings: its IANA time zone, currency and MMS connection. <see cref="MmsSharedSecret"/> is
+/// write-only: API views report only whether it is set, and <see cref="ToString"/> leaves it out.
+/// </summary>
+public sealed record FirmSettings(
+    string FirmId,
+    string Name,
+    string TimeZone,
+    string Currency,
+    Instant UpdatedAt,
+    MmsConnectorKind MmsConnector = MmsConnectorKind.Mirror,
+    string? MmsBaseUrl = null,
+    string? MmsSharedSecret = null) : IFirmRecord
 {
     public static string Table => "Firms";
 
     public string Key => "settings";
+
+    public override string ToString() =>
+        $"FirmSettings {{ FirmId = {FirmId}, Name = {Name}, TimeZone = {TimeZone}, Currency = {Currency}, UpdatedAt = {UpdatedAt}, " +
+        $"MmsConnector = {MmsConnector}, MmsBaseUrl = {MmsBaseUrl}, MmsSharedSecretSet = {MmsSharedSecret is not null} }}";
 }
 
 public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt) : IFirmRecord

@@ -21,7 +21,7 @@ public abstract class ConnectApiTestBase(Emulators emulators) : IAsyncLifetime
         await SeedFirmAsync(FirmA);
     }
 
-    public async Task DisposeAsync() => await Host.DisposeAsync();
+    public virtual async Task DisposeAsync() => await Host.DisposeAsync();
 
     protected async Task SeedFirmAsync(string firmId)
     {
