@@ -9,6 +9,7 @@ using PayConnect.Storage;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Runs;
 using PayConnect.Infrastructure.Storage;
 
 namespace PayConnect.Infrastructure;
@@ -34,6 +35,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
+        services.AddPayConnectRuns(configuration);
         return services;
     }
 
