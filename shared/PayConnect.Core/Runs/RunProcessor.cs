@@ -335,6 +335,13 @@ public sealed class RunProcessor(
         var r = run.Value;
         if (!r.Notified)
         {
+            if (r.RetryOn is { } retryDate)
+            {
+                var (firmZone, _) = await FirmAsync(firmId, ct).ConfigureAwait(false);
+                var dueAt = retryDate.AtStartOfDayInZone(firmZone).ToInstant();
+                await new RunRetries(store).ScheduleAsync(new RunRetryEntry(firmId, r.RunKey, r.Attempt + 1, dueAt), ct).ConfigureAwait(false);
+            }
+
             // Enqueue is idempotent per run attempt and subscriber; the flag only saves the work on later deliveries.
             await outbox.EnqueueAsync(firmId, r.RunKey, r.Key, r.Attempt, await DetailsAsync(firmId, r, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
             return await MoveAsync(firmId, run, r with { Notified = true }, ct).ConfigureAwait(false);

@@ -257,7 +257,7 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
     }
 
     [Fact]
-    public async Task SoftDecline_RecordsARetryDateAndTheRetryIsANewAttemptWithItsOwnKey()
+    public async Task SoftDecline_SchedulesARetryThatTheFanOutCanFind_AndTheRetryIsANewAttemptWithItsOwnKey()
     {
         await SetTokenAsync(SandboxPaymentGateway.InsufficientFunds);
         await SubscribeAsync("oncall@smithjones.test", NotificationSubscription.ErrorFailedAutoPay);
@@ -268,9 +268,17 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
 
         await Processor().HandleAsync(Message(key, 2), default);
         Assert.Equal(1, (await RunAsync(schedule)).Attempt);
+        var retries = new RunRetries(Store);
+        Assert.Empty(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
         Host.Clock.AdvanceDays(2);
+        var due = Assert.Single(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
         await SetTokenAsync(SandboxPaymentGateway.Approve);
-        Assert.IsType<MessageOutcome.Complete>(await Processor().HandleAsync(Message(key, 3), default));
+        var retryMessage = new QueuedMessage(due.MessageId, due.MessageBody(), 1, DateTimeOffset.UtcNow);
+        Assert.IsType<MessageOutcome.Complete>(await Processor().HandleAsync(retryMessage, default));
+        await retries.RemoveAsync(due, default);
+
+        Assert.Equal((key, 2, key + "#attempt-2"), (due.RunKey, due.Attempt, due.MessageId));
+        Assert.Empty(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
 
         Assert.Equal(RunState.Failed, declined.State);
         Assert.Equal(RunDate.PlusDays(2), declined.RetryOn);
