@@ -185,7 +185,16 @@ public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock
         }
 
         next = next with { UpdatedAt = clock.GetCurrentInstant() };
-        await store.ReplaceAsync(entry.FirmId, next, claimed.ETag, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await store.ReplaceAsync(entry.FirmId, next, claimed.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+            // Our claim ran out while the transport was slow and another sender took the email over; it records the
+            // outcome (a resend carries the same message id, which the transport recognises).
+            return null;
+        }
         if (next.State != OutboxState.Pending)
         {
             await RemoveFromIndexAsync(entry, cancellationToken).ConfigureAwait(false);

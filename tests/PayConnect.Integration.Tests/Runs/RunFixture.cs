@@ -1,6 +1,7 @@
 using System.Text;
 using NodaTime;
 using PayConnect.Connect;
+using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Payments.Sandbox;
 using PayConnect.Integration.Tests.Infrastructure;
 using PayConnect.Mms;
@@ -42,7 +43,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Host = new TestHost(emulators);
+        Host = new TestHost(emulators, settings => settings[AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test");
         var now = Host.Clock.GetCurrentInstant();
         await Store.UpsertAsync(Firm, new FirmSettings(Firm, "Smith & Jones LLP", "America/Chicago", "USD", now), default);
         await Store.UpsertAsync(Firm, new BankAccount(BankAccountId, "Operating", BankAccountKind.Operating, "6789", now), default);

@@ -212,6 +212,25 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
     }
 
     [Fact]
+    public async Task TwoOutboxSendersAtOnce_SendEachEmailOnce()
+    {
+        await SetTokenAsync(SandboxPaymentGateway.LostCard);
+        foreach (var address in new[] { "a@smithjones.test", "b@smithjones.test", "c@smithjones.test" })
+        {
+            await SubscribeAsync(address, NotificationSubscription.ErrorFailedAutoPay);
+        }
+
+        var schedule = await ScheduleAsync(null, AcmeClient);
+        await Processor().HandleAsync(Message(KeyOf(schedule)), default);
+        var email = new FlakyEmailSender(failures: 0);
+
+        var reports = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => new OutboxSender(Store, email, Host.Clock, new OutboxOptions()).SendPendingAsync(default))));
+
+        Assert.Equal(3, reports.Sum(r => r.Sent));
+        Assert.Equal(["a@smithjones.test", "b@smithjones.test", "c@smithjones.test"], email.Accepted.Select(m => m.To.Single().Address).Order());
+    }
+
+    [Fact]
     public async Task PendingPostingsOfAnEarlierRun_ReduceWhatTheNextRunPays()
     {
         var schedule = await ScheduleAsync(130000, AcmeClient);
