@@ -21,6 +21,12 @@ public sealed record RunProcessorOptions
     /// MaxDeliveryCount (10), or the broker dead-letters the message before the run is recorded.
     /// </summary>
     public int MmsDeliveryAttempts { get; init; } = 3;
+
+    /// <summary>
+    /// A reservation older than this is checked against its run; it is dropped when the run is no longer between
+    /// allocation and postings (it crashed after finishing, before releasing).
+    /// </summary>
+    public Duration CheckReservationsAfter { get; init; } = Duration.FromMinutes(15);
 }
 
 /// <summary>
@@ -181,37 +187,139 @@ public sealed class RunProcessor(
                 $"The matter management system could not be reached ({deliveryCount} tries): {ex.Message}", null, ct).ConfigureAwait(false);
         }
 
-        var pending = new List<PendingPosting>();
-        foreach (var invoice in invoices)
+        var outstanding = invoices.Select(i => new OutstandingInvoice(
+            i.Key, i.Number, i.ClientNumber, i.MatterNumber, i.InvoiceDate, i.DueDate, new Money(i.OutstandingMinor, i.Currency))).ToList();
+        for (var round = 0; round < MaxSteps; round++)
         {
-            foreach (var posting in await PendingPostingsAsync(firmId, invoice.Number, ct).ConfigureAwait(false))
+            // Ledger first, postings second: a run releases its reservation only after writing its postings, so a
+            // reservation missing from this read is already visible as postings in the next.
+            var ledger = await store.GetAsync<AllocationLedger>(firmId, AllocationLedger.LedgerKey, ct).ConfigureAwait(false);
+            var others = await LiveReservationsAsync(firmId, ledger, run.Value.RunKey, ct).ConfigureAwait(false);
+            var pending = others
+                .Where(r => invoices.Any(i => i.Key == r.Invoice))
+                .Select(r => new PendingPosting(r.Invoice, new Money(r.AmountMinor, r.Currency)))
+                .ToList();
+            foreach (var invoice in invoices)
             {
-                pending.Add(new PendingPosting(invoice.Key, posting.Amount));
+                foreach (var posting in await PendingPostingsAsync(firmId, invoice.Number, ct).ConfigureAwait(false))
+                {
+                    pending.Add(new PendingPosting(invoice.Key, posting.Amount));
+                }
+            }
+
+            switch (Allocator.Allocate(schedule.Currency, outstanding, pending, rule))
+            {
+                case AllocationResult.Allocated allocated:
+                    var lines = allocated.Lines
+                        .Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor))
+                        .ToList();
+                    if (!await TryReserveAsync(firmId, ledger, others, run.Value.RunKey, lines, schedule.Currency, ct).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
+                    // Stored BEFORE the charge: from here on every delivery charges exactly this, with exactly this key.
+                    return await MoveAsync(firmId, run, snapshot with
+                    {
+                        State = RunState.Allocated,
+                        Lines = lines,
+                        AmountMinor = allocated.Total.Minor,
+                        IdempotencyKey = ChargeIdempotencyKey.For(run.Value.RunKey, run.Value.Attempt),
+                    }, ct).ConfigureAwait(false);
+                case AllocationResult.Rejected rejected:
+                    return await FailAsync(firmId, run, snapshot, "allocation_rejected", rejected.Message, null, ct).ConfigureAwait(false);
+                default:
+                    return await MoveAsync(firmId, run, snapshot with { State = RunState.NothingDue }, ct).ConfigureAwait(false);
             }
         }
 
-        var outstanding = invoices.Select(i => new OutstandingInvoice(
-            i.Key, i.Number, i.ClientNumber, i.MatterNumber, i.InvoiceDate, i.DueDate, new Money(i.OutstandingMinor, i.Currency)));
-        switch (Allocator.Allocate(schedule.Currency, outstanding, pending, rule))
-        {
-            case AllocationResult.Allocated allocated:
-                var lines = allocated.Lines
-                    .Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor))
-                    .ToList();
+        return Step.Done(new MessageOutcome.Retry("Other runs of this firm kept allocating at the same time."));
+    }
 
-                // Stored BEFORE the charge: from here on every delivery charges exactly this, with exactly this key.
-                return await MoveAsync(firmId, run, snapshot with
+    /// <summary>Other runs' reservations, without those whose runs have finished (checked once they are old).</summary>
+    private async Task<List<Reservation>> LiveReservationsAsync(string firmId, Stored<AllocationLedger>? ledger, string runKey, CancellationToken ct)
+    {
+        var live = new List<Reservation>();
+        var now = clock.GetCurrentInstant();
+        var checkedRuns = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var reservation in ledger?.Value.Reservations ?? [])
+        {
+            if (reservation.RunKey == runKey)
+            {
+                continue;
+            }
+
+            if (now - reservation.At > options.CheckReservationsAfter && RunKey.TryParse(reservation.RunKey, out var holder))
+            {
+                if (!checkedRuns.TryGetValue(reservation.RunKey, out var holds))
                 {
-                    State = RunState.Allocated,
-                    Lines = lines,
-                    AmountMinor = allocated.Total.Minor,
-                    IdempotencyKey = ChargeIdempotencyKey.For(run.Value.RunKey, run.Value.Attempt),
-                }, ct).ConfigureAwait(false);
-            case AllocationResult.Rejected rejected:
-                return await FailAsync(firmId, run, snapshot, "allocation_rejected", rejected.Message, null, ct).ConfigureAwait(false);
-            default:
-                return await MoveAsync(firmId, run, snapshot with { State = RunState.NothingDue }, ct).ConfigureAwait(false);
+                    var holderRun = await store.GetAsync<RunRecord>(firmId, RunRecord.KeyOf(holder.ScheduleId, holder.RunDate), ct).ConfigureAwait(false);
+                    holds = holderRun is { Value.State: RunState.Allocated or RunState.Charged };
+                    checkedRuns[reservation.RunKey] = holds;
+                }
+
+                if (!holds)
+                {
+                    continue;
+                }
+            }
+
+            live.Add(reservation);
         }
+
+        return live;
+    }
+
+    private async Task<bool> TryReserveAsync(
+        string firmId, Stored<AllocationLedger>? ledger, List<Reservation> others, string runKey, List<RunLine> lines, string currency, CancellationToken ct)
+    {
+        var now = clock.GetCurrentInstant();
+        var next = new AllocationLedger(
+            [.. others, .. lines.Select(l => new Reservation(runKey, l.InvoiceNumber.ToUpperInvariant(), l.AmountMinor, currency, now))],
+            now);
+        try
+        {
+            if (ledger is null)
+            {
+                await store.InsertAsync(firmId, next, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                await store.ReplaceAsync(firmId, next, ledger.ETag, ct).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (ConcurrencyException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Drops this run's reservations (after its postings are written, or when it will not charge).</summary>
+    private async Task ReleaseAsync(string firmId, string runKey, CancellationToken ct)
+    {
+        for (var round = 0; round < MaxSteps; round++)
+        {
+            var ledger = await store.GetAsync<AllocationLedger>(firmId, AllocationLedger.LedgerKey, ct).ConfigureAwait(false);
+            if (ledger is null || ledger.Value.Reservations.All(r => r.RunKey != runKey))
+            {
+                return;
+            }
+
+            try
+            {
+                var kept = ledger.Value.Reservations.Where(r => r.RunKey != runKey).ToList();
+                await store.ReplaceAsync(firmId, new AllocationLedger(kept, clock.GetCurrentInstant()), ledger.ETag, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (ConcurrencyException)
+            {
+                // Another run changed the ledger meanwhile: read it again.
+            }
+        }
+
+        throw new InvalidOperationException($"Could not release the reservations of run {runKey}: the ledger kept changing.");
     }
 
     private async Task<Step> ChargeAsync(string firmId, Stored<RunRecord> run, CancellationToken ct)
@@ -327,6 +435,7 @@ public sealed class RunProcessor(
             }
         }
 
+        await ReleaseAsync(firmId, r.RunKey, ct).ConfigureAwait(false);
         return await MoveAsync(firmId, run, r with { State = RunState.Posted }, ct).ConfigureAwait(false);
     }
 
@@ -335,6 +444,8 @@ public sealed class RunProcessor(
         var r = run.Value;
         if (!r.Notified)
         {
+            // A failed run charges nothing (a later attempt reserves afresh).
+            await ReleaseAsync(firmId, r.RunKey, ct).ConfigureAwait(false);
             if (r.RetryOn is { } retryDate)
             {
                 var (firmZone, _) = await FirmAsync(firmId, ct).ConfigureAwait(false);

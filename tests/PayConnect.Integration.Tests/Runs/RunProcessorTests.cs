@@ -132,6 +132,8 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
     public async Task TableStorageFailsOnTheNthWrite_RedeliveriesRecoverWithOneChargeAndConsistentPostings(int failOnWrite)
     {
         var schedule = await ScheduleAsync(140000, AcmeClient, BirchClient);
@@ -249,6 +251,43 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
         Assert.Equal(20025, Sandbox.Charges.Single(c => c.RunKey == secondKey).Amount.Minor);
         await AssertInvariantsAsync(firstKey, 130000);
         await AssertInvariantsAsync(secondKey, null);
+    }
+
+    [Fact]
+    public async Task SchedulesSharingAnInvoiceRunAtOnce_NeverPayItBeyondItsBalance()
+    {
+        var schedules = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            schedules.Add(await ScheduleAsync(null, i % 2 == 0 ? AcmeClient : AcmeMatter));
+        }
+
+        await Task.WhenAll(schedules.Select(s => Task.Run(() => DeliverUntilCompleteAsync(Processor(), KeyOf(s)))));
+
+        var paid = (await PostingsAsync()).GroupBy(p => p.InvoiceNumber).ToDictionary(g => g.Key, g => g.Sum(p => p.AmountMinor));
+        Assert.Equal(Outstanding["INV-1001"], paid["INV-1001"]);
+        Assert.Equal(Outstanding["INV-1002"], paid["INV-1002"]);
+        foreach (var schedule in schedules)
+        {
+            await AssertInvariantsAsync(KeyOf(schedule), null);
+        }
+    }
+
+    [Theory]
+    [InlineData(5, 30025)]
+    [InlineData(60, 150025)]
+    public async Task ReservationOfARunThatNeverReleasedIt_HoldsUntilItsRunIsSeenFinished(int ageMinutes, long expectedCharge)
+    {
+        var gone = new RunKey(Firm, "sch_finished", RunDate.PlusDays(-1)).Format();
+        var at = Host.Clock.GetCurrentInstant() - NodaTime.Duration.FromMinutes(ageMinutes);
+        await Store.InsertAsync(Firm, new AllocationLedger([new Reservation(gone, "INV-1001", 120000, "USD", at)], at), default);
+        var schedule = await ScheduleAsync(null, AcmeClient);
+
+        await Processor().HandleAsync(Message(KeyOf(schedule)), default);
+
+        Assert.Equal(expectedCharge, Assert.Single(Sandbox.Charges).Amount.Minor);
+        var ledger = await Store.GetAsync<AllocationLedger>(Firm, AllocationLedger.LedgerKey, default);
+        Assert.DoesNotContain(ledger!.Value.Reservations, r => r.RunKey == KeyOf(schedule));
     }
 
     [Fact]
