@@ -28,6 +28,6 @@ public sealed class RunHandlers(IRecordStore store)
         }
 
         var run = await store.GetAsync<RunRecord>(firmId, RunRecord.KeyOf(scheduleId, parsed.Value), ct);
-        return run is null ? new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.") : new ApiResult.Ok(run.Value, run.ETag);
+        return run is null ? new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.") : new ApiResult.Ok(run.Value with { PaymentMethodToken = null }, run.ETag);
     }
 }

@@ -27,6 +27,15 @@ public sealed record RunProcessorOptions
     /// allocation and postings (it crashed after finishing, before releasing).
     /// </summary>
     public Duration CheckReservationsAfter { get; init; } = Duration.FromMinutes(15);
+
+    /// <summary>
+    /// Deliveries that may find the gateway unable to confirm a charge before the run is parked: the message is
+    /// completed and a re-check with the same idempotency key is put in the retry index for <see cref="ParkFor"/>
+    /// later, instead of letting the broker dead-letter the message at its MaxDeliveryCount (10).
+    /// </summary>
+    public int GatewayDeliveryAttempts { get; init; } = 5;
+
+    public Duration ParkFor { get; init; } = Duration.FromHours(1);
 }
 
 /// <summary>
@@ -96,7 +105,7 @@ public sealed class RunProcessor(
                 next = run.Value.State switch
                 {
                     RunState.Started => await AllocateAsync(firmId, key, run, deliveryCount, cancellationToken).ConfigureAwait(false),
-                    RunState.Allocated => await ChargeAsync(firmId, run, cancellationToken).ConfigureAwait(false),
+                    RunState.Allocated => await ChargeAsync(firmId, run, deliveryCount, cancellationToken).ConfigureAwait(false),
                     RunState.Charged => await PostAsync(firmId, run, cancellationToken).ConfigureAwait(false),
                     RunState.Failed => await AfterFailureAsync(firmId, run, cancellationToken).ConfigureAwait(false),
                     _ => Step.Done(MessageOutcome.Completed),
@@ -140,10 +149,13 @@ public sealed class RunProcessor(
             FirstAttemptOn = run.Value.FirstAttemptOn ?? today,
         };
 
-        if (await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(schedule.PayerId, schedule.PaymentMethodId), ct).ConfigureAwait(false) is null)
+        var method = await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(schedule.PayerId, schedule.PaymentMethodId), ct).ConfigureAwait(false);
+        if (method is null)
         {
             return await FailAsync(firmId, run, snapshot, "payment_method_missing", "The schedule's payment method no longer exists.", null, ct).ConfigureAwait(false);
         }
+
+        snapshot = snapshot with { PaymentMethodToken = method.Value.Token, PaymentMethodKind = method.Value.Kind };
 
         AmountRule rule = AmountRule.PayAll;
         if (schedule.AmountRule == AmountRuleKind.UpTo)
@@ -322,20 +334,14 @@ public sealed class RunProcessor(
         throw new InvalidOperationException($"Could not release the reservations of run {runKey}: the ledger kept changing.");
     }
 
-    private async Task<Step> ChargeAsync(string firmId, Stored<RunRecord> run, CancellationToken ct)
+    private async Task<Step> ChargeAsync(string firmId, Stored<RunRecord> run, int deliveryCount, CancellationToken ct)
     {
         var r = run.Value;
-        var method = await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(r.PayerId!, r.PaymentMethodId!), ct).ConfigureAwait(false);
-        if (method is null)
-        {
-            return await FailAsync(firmId, run, r, "payment_method_missing", "The schedule's payment method was removed before it could be charged.", null, ct).ConfigureAwait(false);
-        }
-
         var amount = new Money(r.AmountMinor!.Value, r.Currency!);
         var request = new ChargeRequest(
             r.IdempotencyKey!,
             r.RunKey,
-            method.Value.Token,
+            r.PaymentMethodToken!,
             amount,
             r.BankAccountId!,
             r.ArMessage,
@@ -355,7 +361,15 @@ public sealed class RunProcessor(
         catch (GatewayUnavailableException ex)
         {
             // Unknown outcome: the record stays Allocated, so the next delivery asks again with the same key.
-            return Step.Done(new MessageOutcome.Retry("The gateway did not confirm the charge: " + ex.Message));
+            if (deliveryCount < options.GatewayDeliveryAttempts)
+            {
+                return Step.Done(new MessageOutcome.Retry("The gateway did not confirm the charge: " + ex.Message));
+            }
+
+            // A longer outage: park the run rather than lose the message to the dead-letter queue.
+            var dueAt = clock.GetCurrentInstant() + options.ParkFor;
+            await new RunRetries(store).ScheduleAsync(new RunRetryEntry(firmId, r.RunKey, r.Attempt, dueAt), ct).ConfigureAwait(false);
+            return Step.Done(MessageOutcome.Completed);
         }
         catch (IdempotencyKeyReusedException ex)
         {
@@ -369,7 +383,7 @@ public sealed class RunProcessor(
             case ChargeDeclined declined:
                 var (zone, _) = await FirmAsync(firmId, ct).ConfigureAwait(false);
                 var today = FirmClock.TodayIn(zone, clock.GetCurrentInstant());
-                var rail = method.Value.Kind == PaymentMethodKind.Ach ? PaymentRail.Ach : PaymentRail.Card;
+                var rail = r.PaymentMethodKind == PaymentMethodKind.Ach ? PaymentRail.Ach : PaymentRail.Card;
                 var decision = declinePolicy.Decide(declined, rail, r.Attempt, r.FirstAttemptOn ?? today, today);
                 var reason = $"Payment declined: {declined.Message} ({declined.Code}).";
                 LocalDate? retryOn = null;

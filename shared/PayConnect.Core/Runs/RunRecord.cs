@@ -1,5 +1,6 @@
 using NodaTime;
 using NodaTime.Text;
+using PayConnect.Connect;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
 
@@ -58,6 +59,14 @@ public sealed record RunRecord(
     public string? PayerId { get; init; }
 
     public string? PaymentMethodId { get; init; }
+
+    /// <summary>
+    /// The gateway token as it was when allocated: every retry of one idempotency key must send the same request, even
+    /// if the payer's method is updated meanwhile. A token only (never card data); the run API leaves it out.
+    /// </summary>
+    public string? PaymentMethodToken { get; init; }
+
+    public PaymentMethodKind? PaymentMethodKind { get; init; }
 
     public string? BankAccountId { get; init; }
 

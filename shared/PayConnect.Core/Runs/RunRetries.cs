@@ -6,7 +6,8 @@ using PayConnect.Storage;
 namespace PayConnect.Runs;
 
 /// <summary>
-/// A soft-declined run waiting for its next attempt: an entry of an index kept under one fixed pseudo-firm
+/// A run to send again later — a soft-declined run waiting for its next attempt, or a run parked while the gateway
+/// could not confirm its charge (same attempt, same idempotency key): an entry of an index kept under one fixed pseudo-firm
 /// (<see cref="Partition"/>) and ordered by due instant, so the fan-out finds due retries with one partition query
 /// instead of scanning every firm's runs.
 /// </summary>
@@ -22,9 +23,9 @@ public sealed record RunRetryEntry(string FirmId, string RunKey, int Attempt, In
 
     /// <summary>
     /// The Service Bus message id of this retry: not the run key itself, because duplicate detection would drop a
-    /// second message with the run key, and one per attempt, so a re-sent retry is still dropped as a duplicate.
+    /// second message with the run key, and fixed per entry, so a re-sent entry is still dropped as a duplicate.
     /// </summary>
-    public string MessageId => RunKey + "#attempt-" + Attempt.ToString(CultureInfo.InvariantCulture);
+    public string MessageId => RunKey + "#attempt-" + Attempt.ToString(CultureInfo.InvariantCulture) + "@" + DueAt.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The message body the run processor reads.</summary>
     public byte[] MessageBody() => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { runKey = RunKey }));

@@ -122,3 +122,14 @@ public sealed class FlakyEmailSender(int failures) : IEmailSender
         return Task.FromResult(EmailSendResult.Sent("ref-" + message.MessageId));
     }
 }
+
+/// <summary>A gateway that cannot be reached for its first <paramref name="failures"/> calls (nothing reaches the processor).</summary>
+public sealed class UnreachableGateway(IPaymentGateway inner, int failures) : IPaymentGateway
+{
+    private int _calls;
+
+    public Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken) =>
+        Interlocked.Increment(ref _calls) <= failures
+            ? throw new GatewayUnavailableException("Connection timed out (injected).")
+            : inner.ChargeAsync(request, cancellationToken);
+}

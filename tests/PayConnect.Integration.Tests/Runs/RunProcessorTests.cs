@@ -126,6 +126,51 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
         await AssertInvariantsAsync(key, null);
     }
 
+    [Fact]
+    public async Task GatewayDownForLong_ParksTheRunInTheRetryIndexAndTheRecheckChargesOnceWithTheSameKey()
+    {
+        var schedule = await ScheduleAsync(null, AcmeClient);
+        var key = KeyOf(schedule);
+        var processor = Processor(gateway: new UnreachableGateway(Sandbox, failures: 5));
+        var outcomes = new List<MessageOutcome>();
+        for (var delivery = 1; delivery <= 5; delivery++)
+        {
+            outcomes.Add(await processor.HandleAsync(Message(key, delivery), default));
+        }
+
+        var retries = new RunRetries(Store);
+        Assert.All(outcomes.Take(4), o => Assert.IsType<MessageOutcome.Retry>(o));
+        Assert.IsType<MessageOutcome.Complete>(outcomes[4]);
+        Assert.Equal(RunState.Allocated, (await RunAsync(schedule)).State);
+        Assert.Empty(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
+
+        Host.Clock.AdvanceMinutes(61);
+        var recheck = Assert.Single(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
+        Assert.IsType<MessageOutcome.Complete>(await processor.HandleAsync(new QueuedMessage(recheck.MessageId, recheck.MessageBody(), 1, DateTimeOffset.UtcNow), default));
+
+        var run = await RunAsync(schedule);
+        Assert.Equal(RunState.Posted, run.State);
+        Assert.Equal(1, recheck.Attempt);
+        Assert.Equal(run.IdempotencyKey, Assert.Single(Sandbox.Charges).IdempotencyKey);
+        await AssertInvariantsAsync(key, null);
+    }
+
+    [Fact]
+    public async Task PaymentMethodUpdatedWhileTheChargeIsUnconfirmed_TheRetrySendsTheSameRequestAndChargesOnce()
+    {
+        await SetTokenAsync(SandboxPaymentGateway.TimeoutAfterCharge);
+        var schedule = await ScheduleAsync(null, AcmeClient);
+        var key = KeyOf(schedule);
+        Assert.IsType<MessageOutcome.Retry>(await Processor().HandleAsync(Message(key), default));
+
+        await SetTokenAsync(SandboxPaymentGateway.Approve + ".new-card");
+        Assert.IsType<MessageOutcome.Complete>(await Processor().HandleAsync(Message(key, 2), default));
+
+        Assert.Equal(RunState.Posted, (await RunAsync(schedule)).State);
+        Assert.Equal(SandboxPaymentGateway.TimeoutAfterCharge, Assert.Single(Sandbox.Charges).PaymentMethodToken);
+        await AssertInvariantsAsync(key, null);
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
@@ -335,7 +380,8 @@ public sealed class RunProcessorTests(Emulators emulators) : RunTestBase(emulato
         Assert.IsType<MessageOutcome.Complete>(await Processor().HandleAsync(retryMessage, default));
         await retries.RemoveAsync(due, default);
 
-        Assert.Equal((key, 2, key + "#attempt-2"), (due.RunKey, due.Attempt, due.MessageId));
+        Assert.Equal((key, 2), (due.RunKey, due.Attempt));
+        Assert.StartsWith(key + "#attempt-2@", due.MessageId, StringComparison.Ordinal);
         Assert.Empty(await retries.DueAsync(Host.Clock.GetCurrentInstant(), 10, default));
 
         Assert.Equal(RunState.Failed, declined.State);
