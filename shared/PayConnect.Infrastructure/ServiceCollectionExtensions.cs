@@ -12,6 +12,7 @@ using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
 using PayConnect.Infrastructure.Mms;
+using PayConnect.Infrastructure.Runs;
 using PayConnect.Infrastructure.Storage;
 
 namespace PayConnect.Infrastructure;
@@ -48,6 +49,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ScheduleHandlers>();
         services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
         services.TryAddSingleton<FanOut>();
+        services.AddPayConnectRuns(configuration);
         return services;
     }
 

@@ -39,7 +39,7 @@ public static class FanOutBenchmark
 
         await using var client = new Azure.Messaging.ServiceBus.ServiceBusClient(broker.ConnectionString);
         await using var queue = new ServiceBusRunQueue(client, new QueueNames("autopay-runs"));
-        var fanOut = new FanOut(store, index, queue, clock);
+        var fanOut = new FanOut(store, index, new PayConnect.Runs.RunRetries(store), queue, clock);
 
         Console.WriteLine();
         Console.WriteLine("| runs due | schedules stored | fan-out time | messages sent | entities read | entities read / run | a full scan would read |");

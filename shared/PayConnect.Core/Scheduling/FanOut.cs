@@ -14,7 +14,7 @@ public sealed record FanOutResult(int RunsSent, int SchedulesAdvanced, int Entit
 /// duplicate detection, prevents a re-send: an invocation claims an index entry (ETag) before sending, and
 /// moves the schedule's cursor past what it sent before releasing the entry.
 /// </summary>
-public sealed class FanOut(IRecordStore store, DueIndex index, IRunQueue queue, IClock clock)
+public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retries, IRunQueue queue, IClock clock)
 {
     /// <summary>A claim older than this is taken to belong to a crashed invocation.</summary>
     public static readonly Duration ClaimTimeout = Duration.FromMinutes(5);
@@ -26,14 +26,15 @@ public sealed class FanOut(IRecordStore store, DueIndex index, IRunQueue queue, 
         var now = clock.GetCurrentInstant();
         var latest = FirmClock.LatestLocalDate(now);
         var cursor = await index.CursorAsync(ct).ConfigureAwait(false);
-        var reads = 1;
+        var (retried, reads) = await SendDueRetriesAsync(now, ct).ConfigureAwait(false);
+        reads++;
         if (cursor is null)
         {
-            return new FanOutResult(0, 0, reads, 0, 0, 0);
+            return new FanOutResult(retried, 0, reads, 0, 0, 0);
         }
 
         var todayByFirm = new Dictionary<string, LocalDate?>(StringComparer.Ordinal);
-        int sent = 0, advanced = 0, skipped = 0, failed = 0, dates = 0;
+        int sent = retried, advanced = 0, skipped = 0, failed = 0, dates = 0;
         LocalDate? oldestRemaining = null;
 
         for (var date = cursor.Value; date <= latest; date = date.PlusDays(1))
@@ -89,6 +90,25 @@ public sealed class FanOut(IRecordStore store, DueIndex index, IRunQueue queue, 
 
             return today;
         }
+    }
+
+    /// <summary>Later attempts of runs (soft declines, parked runs) whose time has come; each removed once sent.</summary>
+    private async Task<(int Sent, int Reads)> SendDueRetriesAsync(Instant now, CancellationToken ct)
+    {
+        var due = await retries.DueAsync(now, 500, ct).ConfigureAwait(false);
+        if (due.Count == 0)
+        {
+            return (0, 1);
+        }
+
+        // A crash between send and remove sends it again next tick with the same MessageId: the queue drops it.
+        await queue.SendRetriesAsync(due, ct).ConfigureAwait(false);
+        foreach (var entry in due)
+        {
+            await retries.RemoveAsync(entry, ct).ConfigureAwait(false);
+        }
+
+        return (due.Count, due.Count + 1);
     }
 
     private sealed record Outcome(int Sent, bool Advanced, bool Failed, int Reads);

@@ -11,9 +11,15 @@ public sealed class ServiceBusRunQueue(ServiceBusClient client, QueueNames queue
 {
     private readonly ServiceBusSender _sender = client.CreateSender(queues.Runs);
 
-    public async Task SendAsync(IReadOnlyList<RunKey> runs, CancellationToken cancellationToken)
+    public Task SendAsync(IReadOnlyList<RunKey> runs, CancellationToken cancellationToken) =>
+        SendAllAsync(runs.Select(r => ToMessage(r.Format(), r.Format())), cancellationToken);
+
+    public Task SendRetriesAsync(IReadOnlyList<RunRetryEntry> retries, CancellationToken cancellationToken) =>
+        SendAllAsync(retries.Select(r => ToMessage(r.MessageId, r.RunKey)), cancellationToken);
+
+    private async Task SendAllAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken)
     {
-        var pending = new Queue<ServiceBusMessage>(runs.Select(ToMessage));
+        var pending = new Queue<ServiceBusMessage>(messages);
         while (pending.Count > 0)
         {
             using var batch = await _sender.CreateMessageBatchAsync(cancellationToken).ConfigureAwait(false);
@@ -33,10 +39,10 @@ public sealed class ServiceBusRunQueue(ServiceBusClient client, QueueNames queue
 
     public ValueTask DisposeAsync() => _sender.DisposeAsync();
 
-    private static ServiceBusMessage ToMessage(RunKey run) =>
-        new(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(new RunMessage(run.Format()), RecordJson.Options)))
+    private static ServiceBusMessage ToMessage(string messageId, string runKey) =>
+        new(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(new RunMessage(runKey), RecordJson.Options)))
         {
-            MessageId = run.Format(),
+            MessageId = messageId,
             ContentType = "application/json",
             Subject = "autopay-run",
         };

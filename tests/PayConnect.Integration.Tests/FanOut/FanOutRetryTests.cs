@@ -21,6 +21,9 @@ public sealed class FanOutRetryTests(Emulators emulators)
             Interlocked.Increment(ref _calls) == 1
                 ? throw new ServiceBusException("broker unreachable", ServiceBusFailureReason.ServiceCommunicationProblem)
                 : _inner.SendAsync(runs, cancellationToken);
+
+        public Task SendRetriesAsync(IReadOnlyList<RunRetryEntry> retries, CancellationToken cancellationToken) =>
+            _inner.SendRetriesAsync(retries, cancellationToken);
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class TestHost : IAsyncDisposable
             [AppSettings.AuthMode] = "AppServiceAuthentication",
             [AppSettings.GatewayKind] = "Sandbox",
             [AppSettings.EmailTransport] = "Sink",
+            [AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test",
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-mail", TablePrefix),
         };
         settings?.Invoke(values);

@@ -1,0 +1,215 @@
+using NodaTime;
+using PayConnect.Connect;
+using PayConnect.Storage;
+
+namespace PayConnect.Notifications;
+
+/// <summary>Settings of the outbox sender.</summary>
+public sealed record OutboxOptions
+{
+    /// <summary>Base URL of the staff portal, for the link in the email.</summary>
+    public Uri PortalBaseUrl { get; init; } = new("http://localhost:7071");
+
+    /// <summary>How long a sender holds an email it is sending before another sender may take it over.</summary>
+    public Duration ClaimFor { get; init; } = Duration.FromMinutes(5);
+
+    /// <summary>First wait after a transient failure; doubled per attempt up to <see cref="MaxBackoff"/>.</summary>
+    public Duration FirstBackoff { get; init; } = Duration.FromMinutes(1);
+
+    public Duration MaxBackoff { get; init; } = Duration.FromHours(1);
+
+    /// <summary>
+    /// An index entry without its email row is dropped after this long: the run writing it crashed, and the run is
+    /// redelivered (it completes only once its notifications are enqueued), which writes both again.
+    /// </summary>
+    public Duration OrphanAfter { get; init; } = Duration.FromMinutes(30);
+
+    /// <summary>Emails handled in one call at most.</summary>
+    public int MaxPerCall { get; init; } = 200;
+}
+
+/// <summary>What one <see cref="OutboxSender.SendPendingAsync"/> call did.</summary>
+public sealed record OutboxSendReport(int Sent, int Deferred, int Rejected, int NotDue);
+
+/// <summary>
+/// Writes failure notifications into the outbox (one row per failed run attempt and subscriber, inserted
+/// idempotently) and registers them in the pending index.
+/// </summary>
+public sealed class FailureOutbox(IRecordStore store, IClock clock)
+{
+    /// <summary>Enqueues one email per subscriber of Error-Failed AutoPay; safe to call again for the same run attempt.</summary>
+    /// <returns>How many subscribers the run has.</returns>
+    public async Task<int> EnqueueAsync(string firmId, string runKey, string runRecordKey, int attempt, FailedAutoPayDetails details, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        var subscribers = new List<NotificationSubscription>();
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<NotificationSubscription>(
+                firmId, string.Empty, 200, continuation, s => s.Types.Contains(NotificationSubscription.ErrorFailedAutoPay), cancellationToken).ConfigureAwait(false);
+            subscribers.AddRange(page.Items.Select(i => i.Value));
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        foreach (var subscriber in subscribers)
+        {
+            var id = OutboxEmail.IdOf(runRecordKey, attempt, subscriber.Email);
+
+            // Index first: an index entry without its email is harmless (dropped later), an email without an index entry would never be sent.
+            await store.UpsertAsync(OutboxPendingEntry.Partition, new OutboxPendingEntry(firmId, id, now), cancellationToken).ConfigureAwait(false);
+            var email = new OutboxEmail(id, firmId, runKey, attempt, subscriber.Email, subscriber.DisplayName, details, OutboxState.Pending, 0, now, now, now);
+            try
+            {
+                await store.InsertAsync(firmId, email, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConcurrencyException ex) when (ex.AlreadyExists)
+            {
+                // Enqueued by an earlier delivery of the same run: one email per run attempt and subscriber.
+                var existing = await store.GetAsync<OutboxEmail>(firmId, id, cancellationToken).ConfigureAwait(false);
+                if (existing is not null && existing.Value.State != OutboxState.Pending)
+                {
+                    await store.DeleteAsync<OutboxPendingEntry>(OutboxPendingEntry.Partition, OutboxPendingEntry.KeyOf(firmId, id), null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return subscribers.Count;
+    }
+}
+
+/// <summary>
+/// Sends the pending outbox emails (SPEC §2.6): marks them Sent, keeps them pending with a growing wait on a
+/// transient failure, marks them Rejected on a permanent one. A sender claims an email (ETag-checked) before sending,
+/// so two senders never send the same email at once; a crash after sending resends it with the same message id.
+/// </summary>
+public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock clock, OutboxOptions options)
+{
+    public async Task<OutboxSendReport> SendPendingAsync(CancellationToken cancellationToken)
+    {
+        int sent = 0, deferred = 0, rejected = 0, notDue = 0, seen = 0;
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<OutboxPendingEntry>(OutboxPendingEntry.Partition, string.Empty, 100, continuation, null, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.Items)
+            {
+                if (seen++ >= options.MaxPerCall)
+                {
+                    return new OutboxSendReport(sent, deferred, rejected, notDue);
+                }
+
+                switch (await SendOneAsync(entry.Value, cancellationToken).ConfigureAwait(false))
+                {
+                    case OutboxState.Sent:
+                        sent++;
+                        break;
+                    case OutboxState.Rejected:
+                        rejected++;
+                        break;
+                    case OutboxState.Pending:
+                        deferred++;
+                        break;
+                    default:
+                        notDue++;
+                        break;
+                }
+            }
+
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        return new OutboxSendReport(sent, deferred, rejected, notDue);
+    }
+
+    /// <returns>The state the email ended in by this call, or null when it was not due (or not ours to send).</returns>
+    private async Task<OutboxState?> SendOneAsync(OutboxPendingEntry entry, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        var stored = await store.GetAsync<OutboxEmail>(entry.FirmId, entry.EmailId, cancellationToken).ConfigureAwait(false);
+        if (stored is null)
+        {
+            if (now - entry.CreatedAt > options.OrphanAfter)
+            {
+                await RemoveFromIndexAsync(entry, cancellationToken).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        if (stored.Value.State != OutboxState.Pending)
+        {
+            await RemoveFromIndexAsync(entry, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (stored.Value.NextAttemptAt > now)
+        {
+            return null;
+        }
+
+        // Claim it: another sender reading the same version fails its ETag check and leaves it to us.
+        Stored<OutboxEmail> claimed;
+        try
+        {
+            claimed = await store.ReplaceAsync(entry.FirmId, stored.Value with { NextAttemptAt = now + options.ClaimFor, UpdatedAt = now }, stored.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+            return null;
+        }
+
+        var email = claimed.Value;
+        var attempts = email.Attempts + 1;
+        OutboxEmail next;
+        try
+        {
+            var message = FailedAutoPayEmail.Compose(email.MessageId, [new EmailAddress(email.ToAddress, email.ToDisplayName)], email.Details, options.PortalBaseUrl);
+            var result = await sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            next = result.IsSent
+                ? email with { State = OutboxState.Sent, Attempts = attempts, SentAt = clock.GetCurrentInstant(), TransportReference = result.TransportReference, LastError = null }
+                : email with { State = OutboxState.Rejected, Attempts = attempts, LastError = $"{result.ErrorCode}: {result.ErrorMessage}" };
+        }
+        catch (ArgumentException ex)
+        {
+            // The stored address or details cannot make an email (e.g. a malformed address): sending again cannot help.
+            next = email with { State = OutboxState.Rejected, Attempts = attempts, LastError = ex.Message };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // EmailTransientException, and per the IEmailSender contract anything unexpected: keep it, try later.
+            var retryAfter = ex is EmailTransientException { RetryAfter: { } hint } ? Duration.FromTimeSpan(hint) : Backoff(attempts);
+            next = email with { Attempts = attempts, NextAttemptAt = clock.GetCurrentInstant() + retryAfter, LastError = ex.GetType().Name + ": " + ex.Message };
+        }
+
+        next = next with { UpdatedAt = clock.GetCurrentInstant() };
+        try
+        {
+            await store.ReplaceAsync(entry.FirmId, next, claimed.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+            // Our claim ran out while the transport was slow and another sender took the email over; it records the
+            // outcome (a resend carries the same message id, which the transport recognises).
+            return null;
+        }
+        if (next.State != OutboxState.Pending)
+        {
+            await RemoveFromIndexAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        return next.State;
+    }
+
+    private Duration Backoff(int attempts)
+    {
+        var factor = Math.Pow(2, Math.Min(attempts - 1, 20));
+        var wait = options.FirstBackoff.TotalSeconds * factor;
+        return Duration.FromSeconds(Math.Min(wait, options.MaxBackoff.TotalSeconds));
+    }
+
+    private Task<bool> RemoveFromIndexAsync(OutboxPendingEntry entry, CancellationToken cancellationToken) =>
+        store.DeleteAsync<OutboxPendingEntry>(OutboxPendingEntry.Partition, entry.Key, null, cancellationToken);
+}
