@@ -52,7 +52,8 @@ public sealed class RunProcessor(
     DeclinePolicy declinePolicy,
     FailureOutbox outbox,
     IClock clock,
-    RunProcessorOptions options) : IMessageHandler
+    RunProcessorOptions options,
+    PaymentPlanCompletion paymentPlans) : IMessageHandler
 {
     /// <summary>The actor named in the audit trail of postings the processor creates.</summary>
     public const string Actor = "autopay";
@@ -108,6 +109,7 @@ public sealed class RunProcessor(
                     RunState.Allocated => await ChargeAsync(firmId, run, deliveryCount, cancellationToken).ConfigureAwait(false),
                     RunState.Charged => await PostAsync(firmId, run, cancellationToken).ConfigureAwait(false),
                     RunState.Failed => await AfterFailureAsync(firmId, run, cancellationToken).ConfigureAwait(false),
+                    RunState.Posted or RunState.NothingDue => await AfterPaidAsync(firmId, key, cancellationToken).ConfigureAwait(false),
                     _ => Step.Done(MessageOutcome.Completed),
                 };
             }
@@ -451,6 +453,13 @@ public sealed class RunProcessor(
 
         await ReleaseAsync(firmId, r.RunKey, ct).ConfigureAwait(false);
         return await MoveAsync(firmId, run, r with { State = RunState.Posted }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A payment plan whose enrolled invoices are now all paid ends here; other schedules go on.</summary>
+    private async Task<Step> AfterPaidAsync(string firmId, RunKey key, CancellationToken ct)
+    {
+        await paymentPlans.EndIfPaidOffAsync(firmId, key.ScheduleId, ct).ConfigureAwait(false);
+        return Step.Done(MessageOutcome.Completed);
     }
 
     private async Task<Step> AfterFailureAsync(string firmId, Stored<RunRecord> run, CancellationToken ct)

@@ -34,6 +34,7 @@ public static class RunsServiceCollectionExtensions
         services.TryAddSingleton<PostingHandlers>();
         services.TryAddSingleton<RunHandlers>();
         services.TryAddSingleton<RunRetries>();
+        services.TryAddSingleton<PaymentPlanCompletion>();
         return services;
     }
 

@@ -103,7 +103,8 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
             Host.Get<DeclinePolicy>(),
             new FailureOutbox(s, Host.Clock),
             Host.Clock,
-            new RunProcessorOptions());
+            new RunProcessorOptions(),
+            new PaymentPlanCompletion(s, mms ?? new MirrorMmsConnector(s), new DueIndex(s), Host.Clock));
     }
 
     protected static string KeyOf(string scheduleId, LocalDate? date = null) => new RunKey(Firm, scheduleId, date ?? RunDate).Format();
