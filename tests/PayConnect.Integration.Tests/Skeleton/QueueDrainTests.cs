@@ -80,4 +80,37 @@ public sealed class QueueDrainTests(Emulators emulators)
         Assert.Equal(new DrainResult(2, 1, 1, 0), result);
         Assert.Equal(0, emulators.Broker.GetMessageCounts(queue).ActiveMessageCount);
     }
+
+    [Fact]
+    public async Task Drain_HandlerOutlastingTheLock_KeepsItByRenewal_AndCompletesOnFirstDelivery()
+    {
+        var queue = emulators.AddRunsQueue("drain-" + Guid.NewGuid().ToString("N")[..8], lockDuration: TimeSpan.FromSeconds(2));
+        await using var client = new ServiceBusClient(emulators.ServiceBusConnectionString);
+        await using (var sender = client.CreateSender(queue))
+        {
+            await sender.SendMessageAsync(new ServiceBusMessage("slow") { MessageId = "slow-run" });
+        }
+
+        var handler = new SlowHandler(TimeSpan.FromSeconds(5));
+        var drain = new QueueDrain(client, Microsoft.Extensions.Logging.Abstractions.NullLogger<QueueDrain>.Instance);
+        var options = new DrainOptions { TimeBudget = TimeSpan.FromSeconds(20), IdleWait = TimeSpan.FromSeconds(1), LockRenewalInterval = TimeSpan.FromMilliseconds(500) };
+
+        var result = await drain.DrainAsync(queue, handler, options, CancellationToken.None);
+
+        Assert.Equal(new DrainResult(1, 1, 0, 0), result);
+        Assert.Equal([1], handler.Deliveries);
+        Assert.Equal(0, emulators.Broker.GetMessageCounts(queue).ActiveMessageCount);
+    }
+
+    private sealed class SlowHandler(TimeSpan duration) : IMessageHandler
+    {
+        public ConcurrentQueue<int> Deliveries { get; } = new();
+
+        public async Task<MessageOutcome> HandleAsync(QueuedMessage message, CancellationToken cancellationToken)
+        {
+            Deliveries.Enqueue(message.DeliveryCount);
+            await Task.Delay(duration, cancellationToken);
+            return MessageOutcome.Completed;
+        }
+    }
 }
