@@ -21,6 +21,9 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
 
     public const int PageSize = 500;
 
+    /// <summary>How many due entries are claimed and sent at once.</summary>
+    public int Concurrency { get; init; } = 8;
+
     public async Task<FanOutResult> RunAsync(string invocationId, CancellationToken ct)
     {
         var now = clock.GetCurrentInstant();
@@ -46,6 +49,7 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
                 var page = await store.ListAsync<DueIndexEntry>(DueIndexEntry.PartitionOf(date), string.Empty, PageSize, continuation, null, ct).ConfigureAwait(false);
                 reads += page.Items.Count + 1;
                 continuation = page.Continuation;
+                var eligible = new List<(Stored<DueIndexEntry> Entry, LocalDate Today)>();
                 foreach (var entry in page.Items)
                 {
                     var today = await TodayAsync(entry.Value.FirmId).ConfigureAwait(false);
@@ -58,7 +62,18 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
                         continue;
                     }
 
-                    var outcome = await SendOneAsync(entry, today.Value, invocationId, now, ct).ConfigureAwait(false);
+                    eligible.Add((entry, today.Value));
+                }
+
+                // Entries are independent (each claimed by ETag), so they are sent a few at a time.
+                var outcomes = new Outcome[eligible.Count];
+                await Parallel.ForEachAsync(
+                    Enumerable.Range(0, eligible.Count),
+                    new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct },
+                    async (i, token) => outcomes[i] = await SendOneAsync(eligible[i].Entry, eligible[i].Today, invocationId, now, token).ConfigureAwait(false))
+                    .ConfigureAwait(false);
+                foreach (var outcome in outcomes)
+                {
                     reads += outcome.Reads;
                     sent += outcome.Sent;
                     advanced += outcome.Advanced ? 1 : 0;
