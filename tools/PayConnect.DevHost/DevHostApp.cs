@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using NodaTime;
 using PayConnect.DevHost.Configuration;
+using PayConnect.DevHost.Development;
 using PayConnect.DevHost.Emulators;
 using PayConnect.DevHost.Functions;
 using PayConnect.DevHost.Timers;
@@ -165,6 +167,7 @@ public static class DevHostApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddProvider(new InvocationLog());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -179,6 +182,10 @@ public static class DevHostApp
             }
         });
 
+        // The adjustable development clock, registered first so it wins over SystemClock (AddPayConnect uses TryAdd).
+        var clock = new DevClock();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton<IClock>(clock);
         AddFunctionServices(builder.Services, builder.Configuration);
 
         // IActionResult execution (ObjectResult and its JSON formatter), as the ASP.NET Core integration has it.
@@ -186,6 +193,8 @@ public static class DevHostApp
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(table);
         builder.Services.AddSingleton(_ => emulators);
+        builder.Services.AddSingleton<TimerGates>();
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<TimerRunner>(services, invokers.AsEnumerable()));
         foreach (var invoker in invokers.Where(i => i.Function is TimerFunctionSchedule { IsDisabled: false }))
         {
             builder.Services.AddSingleton<IHostedService>(services => ActivatorUtilities.CreateInstance<TimerFunctionService>(services, invoker, TimeProvider.System));
@@ -203,6 +212,7 @@ public static class DevHostApp
         }
 
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
+        app.MapDevEndpoints(app.Configuration);
         return app;
     }
 
