@@ -33,11 +33,6 @@ public sealed class DemoSeed(HttpClient http, TextWriter output, string firmId =
     public async Task<int> RunAsync(CancellationToken ct = default)
     {
         var created = 0;
-        if (!http.DefaultRequestHeaders.UserAgent.Any())
-        {
-            http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
-        }
-
         output.WriteLine($"Seeding the demo firm '{firmId}' through the HTTP API ...");
 
         if (await GetAsync($"{Firm}/settings", ct, allowNotFound: true) is null)
@@ -260,7 +255,9 @@ public sealed class DemoSeed(HttpClient http, TextWriter output, string firmId =
 
     private async Task<JsonNode?> GetAsync(string path, CancellationToken ct, bool allowNotFound = false)
     {
-        using var response = await http.GetAsync(path, ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.UserAgent.ParseAdd(UserAgent);
+        using var response = await http.SendAsync(request, ct);
         if (allowNotFound && response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;
@@ -273,6 +270,7 @@ public sealed class DemoSeed(HttpClient http, TextWriter output, string firmId =
     private async Task<JsonNode?> SendAsync(HttpMethod method, string path, object body, CancellationToken ct, bool allowConflict = false)
     {
         using var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body, options: Json) };
+        request.Headers.UserAgent.ParseAdd(UserAgent);
         using var response = await http.SendAsync(request, ct);
         return allowConflict && response.StatusCode == System.Net.HttpStatusCode.Conflict ? null : await ReadAsync(method, path, response, ct);
     }
