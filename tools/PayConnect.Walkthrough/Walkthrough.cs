@@ -172,7 +172,7 @@ public sealed class Walkthrough(HttpClient http, TextWriter output, WalkthroughO
             amountRule = new { kind = "UpTo", cap = Major(capMinor) },
         }, ct, 201, key: $"wt-{run}-schedule-1")).Node;
         var scheduleId = Text(schedule, "id");
-        foreach (var field in new[] { "id", "name", "paymentMethodId", "bankAccountId", "arMessage", "frequency", "firstRunDate", "state", "nextRunDate" })
+        foreach (var field in new[] { "id", "name", "paymentMethodId", "bankAccountId", "arMessage", "frequency", "firstRunDate", "state" })
         {
             Show(field, schedule[field]?.ToString() ?? "");
         }
@@ -182,6 +182,9 @@ public sealed class Walkthrough(HttpClient http, TextWriter output, WalkthroughO
         Step("Manage Enrollments: enroll the association in the Auto-Pay");
         var enrolled = (await Request("PUT", $"{Firm}/schedules/{scheduleId}/enrollments", new { associationIds = new[] { Text(association, "id") } }, ct, 200)).Node;
         Show("enrolled", $"{enrolled["items"]!.AsArray().Count} association(s)");
+        var saved = ApiClient.Expect(await _api.GetAsync($"{Firm}/schedules/{scheduleId}", ct), 200).Node;
+        Show("lifetime", Text(saved, "lifetime"));
+        Show("nextRunDate", saved["nextRunDate"]?.ToString() ?? "(none)");
 
         Step("Preview the upcoming run dates");
         var upcoming = ApiClient.Expect(await _api.GetAsync($"{Firm}/schedules/{scheduleId}/upcoming?count=4", ct), 200).Node["dates"]!.AsArray()

@@ -283,7 +283,7 @@ public sealed class DemoSeed(HttpClient http, TextWriter output, string firmId =
             : throw new DemoSeedException(string.Create(CultureInfo.InvariantCulture, $"{method} /{path} answered {(int)response.StatusCode}: {text}"));
     }
 
-    private void Progress(string what, string outcome) => output.WriteLine($"  {what,-44} {outcome}");
+    private void Progress(string what, string outcome) => output.WriteLine($"  {what,-50} {outcome}");
 
     private static string Text(JsonNode node, string name) => node[name] is { } value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : node[name]?.ToJsonString() ?? "";
 }
