@@ -37,7 +37,7 @@ public static class DevEndpoints
             now = InstantPattern.ExtendedIso.Format(now),
             systemNow = InstantPattern.ExtendedIso.Format(SystemClock.Instance.GetCurrentInstant()),
             offsetSeconds = (long)offset.TotalSeconds,
-            offset = offset.ToString("-D:hh:mm:ss", CultureInfo.InvariantCulture),
+            offset = offset.ToString("-D'.'hh:mm:ss", CultureInfo.InvariantCulture),
         };
     }
 
