@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using PayConnect.DevHost;
 using PayConnect.DevHost.Development;
 
@@ -20,7 +23,8 @@ public sealed class DevHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await DevHostApp.BuildAsync(["--port", "0", "--in-memory", "--mail-dir", _mail.FullName]);
+        // A free Azurite port of our own: other test projects start the dev host (default 10002) at the same time.
+        _app = await DevHostApp.BuildAsync(["--port", "0", "--in-memory", "--azurite-port", FreePort().ToString(CultureInfo.InvariantCulture), "--mail-dir", _mail.FullName]);
         await _app.StartAsync();
         Http = new HttpClient { BaseAddress = new Uri(_app.Urls.Single() + "/"), Timeout = TimeSpan.FromMinutes(2) };
         await new DemoSeed(Http, SeedOutput).RunAsync();
@@ -36,5 +40,12 @@ public sealed class DevHostFixture : IAsyncLifetime
         }
 
         _mail.Delete(recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
