@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs PayConnect locally with only the .NET SDK and Node.js: the functions on http://localhost:7071 (the dev
 # host stands in for Azure Functions Core Tools), Azurite for Table Storage and the local mail sink.
-# Options are passed to the dev host; try --help.
+# Seeds the demo firm (--no-seed to skip). Other options are passed to the dev host; try --help.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,5 +31,16 @@ if ! build_log="$(dotnet build tools/PayConnect.DevHost -nologo 2>&1)"; then
   exit 1
 fi
 
+# The demo firm is seeded through the API once the host listens (idempotent); --no-seed skips it.
+seed=(--seed-demo)
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-seed) seed=() ;;
+    --seed-demo) ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
 # exec: Ctrl+C and kill reach dotnet run, which passes them to the dev host, which stops Azurite.
-exec dotnet run --no-build --project tools/PayConnect.DevHost -- "$@"
+exec dotnet run --no-build --project tools/PayConnect.DevHost -- "${seed[@]}" "${args[@]}"

@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using NodaTime;
 using PayConnect.DevHost.Configuration;
+using PayConnect.DevHost.Development;
 using PayConnect.DevHost.Emulators;
 using PayConnect.DevHost.Functions;
 using PayConnect.DevHost.Timers;
@@ -86,7 +88,9 @@ public static class DevHostApp
                 return 1;
             }
 
-            WriteReady(app, new StartupConsole(Console.Out));
+            var console = new StartupConsole(Console.Out);
+            var seeded = options.SeedDemo && await SeedDemoAsync(app, console, app.Lifetime.ApplicationStopping);
+            WriteReady(app, console, seeded);
             await app.WaitForShutdownAsync();
         }
 
@@ -165,6 +169,7 @@ public static class DevHostApp
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddProvider(new InvocationLog());
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -179,6 +184,10 @@ public static class DevHostApp
             }
         });
 
+        // The adjustable development clock, registered first so it wins over SystemClock (AddPayConnect uses TryAdd).
+        var clock = new DevClock();
+        builder.Services.AddSingleton(clock);
+        builder.Services.AddSingleton<IClock>(clock);
         AddFunctionServices(builder.Services, builder.Configuration);
 
         // IActionResult execution (ObjectResult and its JSON formatter), as the ASP.NET Core integration has it.
@@ -186,6 +195,8 @@ public static class DevHostApp
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton(table);
         builder.Services.AddSingleton(_ => emulators);
+        builder.Services.AddSingleton<TimerGates>();
+        builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<TimerRunner>(services, invokers.AsEnumerable()));
         foreach (var invoker in invokers.Where(i => i.Function is TimerFunctionSchedule { IsDisabled: false }))
         {
             builder.Services.AddSingleton<IHostedService>(services => ActivatorUtilities.CreateInstance<TimerFunctionService>(services, invoker, TimeProvider.System));
@@ -203,6 +214,7 @@ public static class DevHostApp
         }
 
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
+        app.MapDevEndpoints(app.Configuration);
         return app;
     }
 
@@ -272,18 +284,64 @@ public static class DevHostApp
         }
     }
 
-    private static void WriteReady(WebApplication app, StartupConsole console)
+    /// <summary>Runs the demo seed against the started host; a failure is reported and the host keeps serving.</summary>
+    private static async Task<bool> SeedDemoAsync(WebApplication app, StartupConsole console, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl(app) + "/"), Timeout = TimeSpan.FromMinutes(2) };
+        var writer = new StartupConsoleWriter(console);
+        try
+        {
+            await new DemoSeed(http, writer).RunAsync(cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is DemoSeedException or HttpRequestException or TaskCanceledException)
+        {
+            console.Line($"The demo seed failed (the functions keep running): {ex.Message}");
+            return false;
+        }
+    }
+
+    private static string BaseUrl(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var baseUrl = (addresses.FirstOrDefault(a => a.Contains("localhost", StringComparison.Ordinal)) ?? addresses.FirstOrDefault() ?? "http://localhost:7071")
+        return (addresses.FirstOrDefault(a => a.Contains("localhost", StringComparison.Ordinal)) ?? addresses.FirstOrDefault() ?? "http://localhost:7071")
             .Replace("127.0.0.1", "localhost", StringComparison.Ordinal)
             .TrimEnd('/');
+    }
+
+    private static void WriteReady(WebApplication app, StartupConsole console, bool seeded)
+    {
+        var baseUrl = BaseUrl(app);
         var table = app.Services.GetRequiredService<FunctionRouteTable>();
         var prefix = table.RoutePrefix.Length == 0 ? "" : "/" + table.RoutePrefix;
         console.Line($"Functions listening on {baseUrl}{prefix}/");
         if (table.Http.Any(r => !r.IsDisabled && r.Route == (prefix.TrimStart('/') + "/health").TrimStart('/')))
         {
             console.Line($"Try: curl {baseUrl}{prefix}/health");
+        }
+
+        if (seeded)
+        {
+            var firm = $"{baseUrl}{prefix}/firms/{DemoSeed.FirmId}";
+            var mail = app.Configuration[Infrastructure.Configuration.AppSettings.EmailSinkDirectory];
+            console.Line("");
+            console.Line("The demo firm is ready. Things to try:");
+            var tries = new (string Command, string What)[]
+            {
+                ($"curl {firm}/payers", "Grace Harper (card approves), Daniel Okafor (stolen card), Brightwater (ACH)"),
+                ($"curl '{firm}/mms/search?by=ClientName&q=harper'", "search the MMS mirror"),
+                ($"curl {baseUrl}{prefix}/openapi.json", "the whole API"),
+                ($"curl {baseUrl}/dev/clock", "dev only: the adjustable clock"),
+                ($"curl -X POST {baseUrl}/dev/clock/advance -H 'content-type: application/json' -d '{{\"days\":3}}'", "move it forward"),
+                ($"curl -X POST {baseUrl}/dev/timers/FanOut/run", "fire a timer now (FanOut, RunDrain, EmailOutbox)"),
+                ($"curl {baseUrl}/dev/mail", $"Error-Failed AutoPay emails{(string.IsNullOrEmpty(mail) ? "" : $", in {mail}")}"),
+                ($"bash tools/walkthrough.sh{(baseUrl == "http://localhost:7071" ? "" : $" --base-url {baseUrl}")}", "the whole flow, step by step"),
+            };
+            foreach (var (command, what) in tries)
+            {
+                console.Line($"  # {what}");
+                console.Line($"  {command}");
+            }
         }
 
         console.Line("Press Ctrl+C to stop (the emulators stop with the dev host).");

@@ -14,6 +14,8 @@ public sealed record DevHostOptions
           --azurite-port N   port of Azurite's table service (default 10002, or a free one when taken)
           --no-emulators     start no emulator; use the connection strings from settings as they are
           --root DIR         repository root (default: found from the current directory)
+          --seed-demo        once started, create the demo firm's data through the HTTP API (idempotent)
+          --mail-dir DIR     folder of the local mail sink (default: Email__SinkDirectory, .local/mail)
           --help             show this text
         """;
 
@@ -28,6 +30,12 @@ public sealed record DevHostOptions
     public string? RepositoryRoot { get; init; }
 
     public bool ShowHelp { get; init; }
+
+    /// <summary>Create the demo firm's data (<see cref="Development.DemoSeed"/>) once the host listens.</summary>
+    public bool SeedDemo { get; init; }
+
+    /// <summary>Overrides <c>Email__SinkDirectory</c>, so tests can read their own mail only.</summary>
+    public string? MailDirectory { get; init; }
 
     /// <summary>The functions.metadata to host; by default the one the build copied next to the dev host.</summary>
     public string MetadataPath { get; init; } = Path.Combine(AppContext.BaseDirectory, "functions.metadata");
@@ -54,6 +62,12 @@ public sealed record DevHostOptions
                     break;
                 case "--root":
                     options = options with { RepositoryRoot = Value(args, ref i) };
+                    break;
+                case "--seed-demo":
+                    options = options with { SeedDemo = true };
+                    break;
+                case "--mail-dir":
+                    options = options with { MailDirectory = Value(args, ref i) };
                     break;
                 case "--help" or "-h" or "-?":
                     options = options with { ShowHelp = true };

@@ -39,3 +39,24 @@ public sealed class StartupConsole(TextWriter writer)
         public void Failed() => console.Line("failed");
     }
 }
+
+/// <summary>A TextWriter over <see cref="StartupConsole"/>, line by line, for code that reports through a writer.</summary>
+internal sealed class StartupConsoleWriter(StartupConsole console) : TextWriter
+{
+    private readonly System.Text.StringBuilder _line = new();
+
+    public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+    public override void Write(char value)
+    {
+        if (value == '\n')
+        {
+            console.Line(_line.ToString().TrimEnd('\r'));
+            _line.Clear();
+        }
+        else
+        {
+            _line.Append(value);
+        }
+    }
+}

@@ -16,7 +16,7 @@ internal sealed class MailSinkFolder : ILocalEmulator
             return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
         }
 
-        var configured = context.Settings[AppSettings.EmailSinkDirectory];
+        var configured = context.Options.MailDirectory ?? context.Settings[AppSettings.EmailSinkDirectory];
         var folder = Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? DefaultFolder : configured, context.RepositoryRoot);
         Directory.CreateDirectory(folder);
         context.Console.Line($"Mail sink: {folder}");

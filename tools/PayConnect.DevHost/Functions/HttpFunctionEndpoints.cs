@@ -36,7 +36,11 @@ public static class HttpFunctionEndpoints
         {
             var result = await invoker.InvokeAsync(invocation);
             await FunctionInvoker.WriteResultAsync(context, result);
-            logger.LogInformation(
+
+            // The demo seed reports its own progress; its dozens of requests would only bury it.
+            var level = context.Request.Headers.UserAgent == Development.DemoSeed.UserAgent ? LogLevel.Debug : LogLevel.Information;
+            logger.Log(
+                level,
                 "Executed 'Functions.{Function}' (Succeeded, Id={InvocationId}, Duration={ElapsedMs}ms) {Method} {Path} -> {StatusCode}",
                 route.Name, invocation.Id, stopwatch.ElapsedMilliseconds, context.Request.Method, context.Request.Path, context.Response.StatusCode);
         }

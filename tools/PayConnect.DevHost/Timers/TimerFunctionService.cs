@@ -1,16 +1,19 @@
 using System.Diagnostics;
+using PayConnect.DevHost.Development;
 using PayConnect.DevHost.Functions;
 
 namespace PayConnect.DevHost.Timers;
 
 /// <summary>
 /// Fires one timer function on its schedule, like the Functions host: one invocation at a time (an overrunning
-/// invocation makes the dev host skip the occurrences it missed), a failure logged and the schedule kept.
+/// invocation makes the dev host skip the occurrences it missed), a failure logged and the schedule kept. An
+/// invocation started on request (<c>POST /dev/timers/{name}/run</c>) holds the same gate.
 /// </summary>
 public sealed class TimerFunctionService(
     FunctionInvoker invoker,
     IServiceScopeFactory scopes,
     TimeProvider time,
+    TimerGates gates,
     ILogger<TimerFunctionService> logger) : BackgroundService
 {
     private static readonly TimeSpan LongestWait = TimeSpan.FromHours(1);
@@ -56,6 +59,7 @@ public sealed class TimerFunctionService(
 
     private async Task InvokeAsync(DateTime scheduledUtc, DateTime? lastUtc, CancellationToken stoppingToken)
     {
+        using var entered = await gates.EnterAsync(_timer.Name, stoppingToken);
         var started = time.GetUtcNow().UtcDateTime;
         var timerInfo = NcrontabSchedule.CreateTimerInfo(_timer.Cron, scheduledUtc, lastUtc, started);
         var stopwatch = Stopwatch.StartNew();
