@@ -39,11 +39,12 @@ public sealed class Azurite : IAsyncDisposable
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = root,
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { main, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent" })
+        foreach (var arg in new[] { "--require", Path.Combine(AppContext.BaseDirectory, "exit-with-parent.js"), main, "--tableHost", "127.0.0.1", "--tablePort", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent" })
         {
             start.ArgumentList.Add(arg);
         }
