@@ -84,14 +84,14 @@ public sealed class QueueDrainTests(Emulators emulators)
     [Fact]
     public async Task Drain_HandlerOutlastingTheLock_KeepsItByRenewal_AndCompletesOnFirstDelivery()
     {
-        var queue = emulators.AddRunsQueue("drain-" + Guid.NewGuid().ToString("N")[..8], lockDuration: TimeSpan.FromSeconds(2));
+        var queue = emulators.AddRunsQueue("drain-" + Guid.NewGuid().ToString("N")[..8], lockDuration: TimeSpan.FromSeconds(3));
         await using var client = new ServiceBusClient(emulators.ServiceBusConnectionString);
         await using (var sender = client.CreateSender(queue))
         {
             await sender.SendMessageAsync(new ServiceBusMessage("slow") { MessageId = "slow-run" });
         }
 
-        var handler = new SlowHandler(TimeSpan.FromSeconds(5));
+        var handler = new SlowHandler(TimeSpan.FromSeconds(7));
         var drain = new QueueDrain(client, Microsoft.Extensions.Logging.Abstractions.NullLogger<QueueDrain>.Instance);
         var options = new DrainOptions { TimeBudget = TimeSpan.FromSeconds(20), IdleWait = TimeSpan.FromSeconds(1), LockRenewalInterval = TimeSpan.FromMilliseconds(500) };
 
