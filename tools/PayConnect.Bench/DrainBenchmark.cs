@@ -206,5 +206,11 @@ public static class DrainBenchmark
             await Task.Delay(latencyMs, cancellationToken);
             return await inner.ChargeAsync(request, cancellationToken);
         }
+
+        public async Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+        {
+            await Task.Delay(latencyMs, cancellationToken);
+            return await inner.FindChargeAsync(idempotencyKey, cancellationToken);
+        }
     }
 }

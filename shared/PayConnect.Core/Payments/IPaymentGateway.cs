@@ -11,4 +11,12 @@ public interface IPaymentGateway
     /// <exception cref="GatewayUnavailableException">The outcome is unknown; retry with the same key.</exception>
     /// <exception cref="IdempotencyKeyReusedException">The key was used before with different parameters.</exception>
     Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The approved charge made earlier under <paramref name="idempotencyKey"/>, or null when there is none. Gateways
+    /// forget idempotency keys after a while (Stripe: 24 h), so a run whose charge stayed unconfirmed that long asks
+    /// this first instead of trusting the key to replay. Throws <see cref="GatewayUnavailableException"/> when it
+    /// cannot tell.
+    /// </summary>
+    Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken);
 }

@@ -36,6 +36,12 @@ public sealed record RunProcessorOptions
     public int GatewayDeliveryAttempts { get; init; } = 5;
 
     public Duration ParkFor { get; init; } = Duration.FromHours(1);
+
+    /// <summary>
+    /// How long a gateway is trusted to remember an idempotency key. A run still unconfirmed after this asks the
+    /// gateway for a charge made under its key before charging again (Stripe prunes keys after 24 h).
+    /// </summary>
+    public Duration IdempotencyKeyTrust { get; init; } = Duration.FromHours(20);
 }
 
 /// <summary>
@@ -358,7 +364,11 @@ public sealed class RunProcessor(
         ChargeResult result;
         try
         {
-            result = await gateway.ChargeAsync(request, ct).ConfigureAwait(false);
+            // Allocated long ago and still unconfirmed: the gateway may have forgotten the key, so look first.
+            var earlier = clock.GetCurrentInstant() - r.UpdatedAt >= options.IdempotencyKeyTrust
+                ? await gateway.FindChargeAsync(r.IdempotencyKey!, ct).ConfigureAwait(false)
+                : null;
+            result = earlier ?? await gateway.ChargeAsync(request, ct).ConfigureAwait(false);
         }
         catch (GatewayUnavailableException ex)
         {

@@ -29,6 +29,7 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
     private readonly ConcurrentQueue<Func<RecordedRequest, StripeReply>> scripted = new();
+    private readonly ConcurrentDictionary<string, string> intentsByIdempotencyKey = new(StringComparer.Ordinal);
 
     private FakeStripeServer(WebApplication app) => this.app = app;
 
@@ -47,6 +48,7 @@ internal sealed class FakeStripeServer : IAsyncDisposable
         var app = builder.Build();
         var server = new FakeStripeServer(app);
         app.MapPost("/v1/payment_intents", server.HandleAsync);
+        app.MapGet("/v1/payment_intents/search", server.SearchAsync);
         await app.StartAsync();
         server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return server;
@@ -61,6 +63,27 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     {
         await app.StopAsync();
         await app.DisposeAsync();
+    }
+
+    /// <summary>The search API, for the one query the adapter makes: intents created under an idempotency key.</summary>
+    private async Task SearchAsync(HttpContext context)
+    {
+        var query = context.Request.Query["query"].ToString();
+        requests.Enqueue(new RecordedRequest(context.Request.Path, context.Request.Headers.Authorization.ToString(), string.Empty, null,
+            new Dictionary<string, string>(StringComparer.Ordinal) { ["query"] = query }));
+        var match = FakeStripeServerSearch.IdempotencyKeyQuery().Match(query);
+        if (!match.Success)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync(StripeJson.Error("invalid_request_error", "parameter_invalid", "Unsupported query."), context.RequestAborted);
+            return;
+        }
+
+        var data = intentsByIdempotencyKey.TryGetValue(match.Groups["key"].Value, out var intent) ? intent : string.Empty;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(
+            $$"""{"object":"search_result","url":"/v1/payment_intents/search","has_more":false,"data":[{{data}}]}""",
+            context.RequestAborted);
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -87,11 +110,22 @@ internal sealed class FakeStripeServer : IAsyncDisposable
             }
         }
 
+        if (reply.Status == 200 && recorded.Form.TryGetValue("metadata[idempotency_key]", out var key))
+        {
+            intentsByIdempotencyKey[key] = reply.Json;
+        }
+
         context.Response.StatusCode = reply.Status;
         context.Response.ContentType = "application/json";
         context.Response.Headers["Request-Id"] = "req_" + Guid.NewGuid().ToString("N")[..14];
         await context.Response.WriteAsync(reply.Json, context.RequestAborted);
     }
+}
+
+internal sealed partial class FakeStripeServerSearch
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@"^metadata\['idempotency_key'\]:'(?<key>[^']+)'$")]
+    internal static partial System.Text.RegularExpressions.Regex IdempotencyKeyQuery();
 }
 
 /// <summary>Response bodies shaped like Stripe's (API version 2025-era PaymentIntent and error objects).</summary>

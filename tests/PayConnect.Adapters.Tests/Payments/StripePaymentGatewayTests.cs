@@ -227,6 +227,38 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
         Assert.Equal("cus_Abc123|pm_1Xyz", token.ToString());
     }
 
+    [Fact]
+    public async Task FindCharge_AfterAnApprovedCharge_FindsItByTheIdempotencyKeyInItsMetadata()
+    {
+        var request = Request();
+        var charged = Assert.IsType<ChargeApproved>(await Gateway().ChargeAsync(request, CancellationToken.None));
+
+        var found = await Gateway().FindChargeAsync(request.IdempotencyKey, CancellationToken.None);
+
+        Assert.Equal(request.IdempotencyKey, server.Requests[0].Form["metadata[idempotency_key]"]);
+        Assert.Equal(charged.ChargeId, found?.ChargeId);
+        Assert.Equal($"metadata['idempotency_key']:'{request.IdempotencyKey}'", server.Requests[^1].Form["query"]);
+        Assert.Equal($"Bearer {ApiKey}", server.Requests[^1].Authorization);
+    }
+
+    [Fact]
+    public async Task FindCharge_WithNoChargeUnderTheKey_ReturnsNull()
+    {
+        Assert.Null(await Gateway().FindChargeAsync(ChargeIdempotencyKey.For(RunKey, 7), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task FindCharge_WhenStripeCannotAnswer_SaysItCannotTell()
+    {
+        await using var down = await FakeStripeServer.StartAsync();
+        await down.DisposeAsync();
+        var gateway = new StripePaymentGateway(
+            new GatewayOptions { Kind = GatewayKind.Stripe, StripeApiKey = ApiKey, StripeApiBase = down.BaseUrl },
+            new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
+
+        await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.FindChargeAsync(ChargeIdempotencyKey.For(RunKey, 1), CancellationToken.None));
+    }
+
     private StripePaymentGateway Gateway(TimeSpan? timeout = null) => new(
         new GatewayOptions { Kind = GatewayKind.Stripe, StripeApiKey = ApiKey, StripeApiBase = server.BaseUrl },
         new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(10) });

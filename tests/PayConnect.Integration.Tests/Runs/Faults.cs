@@ -88,6 +88,9 @@ public sealed class CrashAfterChargeGateway(IPaymentGateway inner) : IPaymentGat
 
         return result;
     }
+
+    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken) =>
+        inner.FindChargeAsync(idempotencyKey, cancellationToken);
 }
 
 /// <summary>An MMS that does not answer.</summary>
@@ -132,4 +135,9 @@ public sealed class UnreachableGateway(IPaymentGateway inner, int failures) : IP
         Interlocked.Increment(ref _calls) <= failures
             ? throw new GatewayUnavailableException("Connection timed out (injected).")
             : inner.ChargeAsync(request, cancellationToken);
+
+    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken) =>
+        _calls < failures
+            ? throw new GatewayUnavailableException("Connection timed out (injected).")
+            : inner.FindChargeAsync(idempotencyKey, cancellationToken);
 }

@@ -141,6 +141,27 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
         return Task.FromResult(result);
     }
 
+    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            var charge = charges.FirstOrDefault(c => c.IdempotencyKey == idempotencyKey);
+            return Task.FromResult(charge is null ? null : new ChargeApproved(charge.ChargeId, charge.Amount));
+        }
+    }
+
+    /// <summary>
+    /// Forgets every idempotency key, as a real gateway does after a while (Stripe: 24 h); the charges remain.
+    /// A later request with a forgotten key is a new charge, which is what <see cref="FindChargeAsync"/> guards.
+    /// </summary>
+    public void ForgetIdempotencyKeys()
+    {
+        lock (gate)
+        {
+            attempts.Clear();
+        }
+    }
+
     private static string Behaviour(string token)
     {
         var dot = token.IndexOf('.', StringComparison.Ordinal);

@@ -104,11 +104,32 @@ public sealed class StripePaymentGateway : IPaymentGateway
         return result;
     }
 
+    /// <summary>Searches PaymentIntents by the idempotency key every charge carries in its metadata.</summary>
+    public async Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    {
+        StripeSearchResult<PaymentIntent> found;
+        try
+        {
+            found = await paymentIntents.SearchAsync(
+                new PaymentIntentSearchOptions { Query = $"metadata['idempotency_key']:'{idempotencyKey.Replace("'", "\\'", StringComparison.Ordinal)}'" },
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StripeException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning(e, "Stripe search for charge {IdempotencyKey} failed", idempotencyKey);
+            throw new GatewayUnavailableException("Stripe could not say whether the charge was made.", e);
+        }
+
+        var intent = found.Data.FirstOrDefault(i => i.Status is "succeeded" or "processing");
+        return intent is null ? null : (ChargeApproved)MapIntent(intent);
+    }
+
     private static PaymentIntentCreateOptions CreateOptions(ChargeRequest request, StripePaymentMethodToken token)
     {
         var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal)
         {
             ["run_key"] = request.RunKey,
+            ["idempotency_key"] = request.IdempotencyKey,
             ["destination_bank_account_id"] = request.DestinationBankAccountId,
         };
 
