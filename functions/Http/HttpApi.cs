@@ -46,6 +46,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
                 404 => "not-found",
                 409 => "conflict",
                 412 => "precondition-failed",
+                503 => "dependency-unavailable",
                 _ => "error",
             },
             ["title"] = title,
@@ -230,6 +231,9 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
                 return Problem(request, 409, "Conflict", conflict.Detail, conflict.Errors?.ToDictionary());
             case ApiResult.PreconditionFailed stale:
                 return Problem(request, 412, "Precondition failed", stale.Detail);
+            case ApiResult.DependencyUnavailable unavailable:
+                headers.RetryAfter = "30";
+                return Problem(request, 503, "Dependency unavailable", unavailable.Detail);
             default:
                 throw new InvalidOperationException($"Unhandled result {result.GetType().Name}.");
         }

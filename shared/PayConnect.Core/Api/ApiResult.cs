@@ -46,6 +46,9 @@ public abstract record ApiResult
 
     public sealed record PreconditionFailed(string Detail) : ApiResult;
 
+    /// <summary>A system we depend on (the firm's MMS) did not answer; nothing was changed, try again later.</summary>
+    public sealed record DependencyUnavailable(string Detail) : ApiResult;
+
     public static ApiResult NotFoundOf(string what, string id) => new NotFound($"{what} '{id}' was not found.");
 
     public static ApiResult StaleETag() => new PreconditionFailed("The record changed since it was read (If-Match does not match its ETag). Read it again and retry.");

@@ -176,7 +176,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
             catch (MmsUnavailableException ex)
             {
                 // A firm-hosted MMS can be down; say so, as the search does, instead of failing with a 500.
-                return new ApiResult.Conflict($"The matter management system could not be reached; nothing was created: {ex.Message}");
+                return new ApiResult.DependencyUnavailable($"The matter management system could not be reached; nothing was created: {ex.Message}");
             }
 
             if (found is null)

@@ -145,7 +145,7 @@ public sealed class MmsHandlers(IRecordStore store, IMmsConnector connector)
         }
         catch (MmsUnavailableException ex)
         {
-            return new ApiResult.Conflict($"The matter management system could not be reached: {ex.Message}");
+            return new ApiResult.DependencyUnavailable($"The matter management system could not be reached: {ex.Message}");
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class MmsHttpConnectorApiTests(Emulators emulators) : ConnectApiTe
     }
 
     [Fact]
-    public async Task Search_EndpointDown_AnswersConflictWithTheReason()
+    public async Task Search_EndpointDown_Answers503WithTheReasonAndRetryAfter()
     {
         await UseHttpConnectorAsync();
         for (var i = 0; i < 3; i++)
@@ -65,12 +65,13 @@ public sealed class MmsHttpConnectorApiTests(Emulators emulators) : ConnectApiTe
 
         var response = await Client.Get($"/api/firms/{FirmA}/mms/search?by=ClientName&q=harbor");
 
-        Assert.Equal(409, response.Status);
+        Assert.Equal(503, response.Status);
+        Assert.Equal("30", response.Headers.RetryAfter.ToString());
         Assert.Contains("answered 503", response.Json!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task CreateAssociations_EndpointDown_AnswersConflictAndCreatesNothing()
+    public async Task CreateAssociations_EndpointDown_Answers503AndCreatesNothing()
     {
         await UseHttpConnectorAsync();
         var payerId = await CreatePayerAsync();
@@ -82,7 +83,8 @@ public sealed class MmsHttpConnectorApiTests(Emulators emulators) : ConnectApiTe
         var before = await Host.SnapshotAsync();
         var response = await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/associations", new { items = new[] { new { level = "Client", number = "H-1" } } });
 
-        Assert.Equal(409, response.Status);
+        Assert.Equal(503, response.Status);
+        Assert.Equal("30", response.Headers.RetryAfter.ToString());
         Assert.Contains("could not be reached", response.Json!["detail"]!.GetValue<string>(), StringComparison.Ordinal);
         Assert.Equal(before, await Host.SnapshotAsync());
     }
