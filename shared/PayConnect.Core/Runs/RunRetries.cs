@@ -27,6 +27,11 @@ public sealed record RunRetryEntry(string FirmId, string RunKey, int Attempt, In
     /// </summary>
     public string MessageId => RunKey + "#attempt-" + Attempt.ToString(CultureInfo.InvariantCulture) + "@" + DueAt.ToUnixTimeTicks().ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The fan-out invocation sending this entry now, if any (a claim, like the due index's).</summary>
+    public string? ClaimedBy { get; init; }
+
+    public Instant? ClaimedAt { get; init; }
+
     /// <summary>The message body the run processor reads.</summary>
     public byte[] MessageBody() => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { runKey = RunKey }));
 }
@@ -64,6 +69,62 @@ public sealed class RunRetries(IRecordStore store)
         while (continuation is not null);
 
         return due;
+    }
+
+    /// <summary>
+    /// Claims the due entries no other invocation holds (a claim older than <paramref name="claimTimeout"/> is taken
+    /// over), each by its ETag, so two fan-outs never both send one retry.
+    /// </summary>
+    public async Task<IReadOnlyList<Stored<RunRetryEntry>>> ClaimDueAsync(Instant now, int max, string invocationId, Duration claimTimeout, CancellationToken cancellationToken)
+    {
+        var claimed = new List<Stored<RunRetryEntry>>();
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<RunRetryEntry>(RunRetryEntry.Partition, string.Empty, Math.Min(max, 200), continuation, null, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.Items)
+            {
+                if (entry.Value.DueAt > now || claimed.Count == max)
+                {
+                    return claimed;
+                }
+
+                if (entry.Value.ClaimedBy is not null && entry.Value.ClaimedAt is { } at && now - at < claimTimeout)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    claimed.Add(await store.ReplaceAsync(RunRetryEntry.Partition, entry.Value with { ClaimedBy = invocationId, ClaimedAt = now }, entry.ETag, cancellationToken).ConfigureAwait(false));
+                }
+                catch (ConcurrencyException)
+                {
+                    // Another invocation claimed it first.
+                }
+            }
+
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        return claimed;
+    }
+
+    /// <summary>Removes a claimed entry once its message is on the queue.</summary>
+    public Task<bool> RemoveAsync(Stored<RunRetryEntry> claimed, CancellationToken cancellationToken) =>
+        store.DeleteAsync<RunRetryEntry>(RunRetryEntry.Partition, claimed.Value.Key, claimed.ETag, cancellationToken);
+
+    /// <summary>Releases a claim whose send failed, so the next tick sends it.</summary>
+    public async Task ReleaseAsync(Stored<RunRetryEntry> claimed, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.ReplaceAsync(RunRetryEntry.Partition, claimed.Value with { ClaimedBy = null, ClaimedAt = null }, claimed.ETag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+        }
     }
 
     /// <summary>Removes an entry once its message is on the queue.</summary>

@@ -29,7 +29,7 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
         var now = clock.GetCurrentInstant();
         var latest = FirmClock.LatestLocalDate(now);
         var cursor = await index.CursorAsync(ct).ConfigureAwait(false);
-        var (retried, reads) = await SendDueRetriesAsync(now, ct).ConfigureAwait(false);
+        var (retried, reads) = await SendDueRetriesAsync(now, invocationId, ct).ConfigureAwait(false);
         reads++;
         if (cursor is null)
         {
@@ -107,23 +107,40 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
         }
     }
 
-    /// <summary>Later attempts of runs (soft declines, parked runs) whose time has come; each removed once sent.</summary>
-    private async Task<(int Sent, int Reads)> SendDueRetriesAsync(Instant now, CancellationToken ct)
+    /// <summary>
+    /// Later attempts of runs (soft declines, parked runs) whose time has come: claimed, sent, then removed; a claim
+    /// whose send fails is released for the next tick.
+    /// </summary>
+    private async Task<(int Sent, int Reads)> SendDueRetriesAsync(Instant now, string invocationId, CancellationToken ct)
     {
-        var due = await retries.DueAsync(now, 500, ct).ConfigureAwait(false);
-        if (due.Count == 0)
+        var claimed = await retries.ClaimDueAsync(now, 500, invocationId, ClaimTimeout, ct).ConfigureAwait(false);
+        if (claimed.Count == 0)
         {
             return (0, 1);
         }
 
-        // A crash between send and remove sends it again next tick with the same MessageId: the queue drops it.
-        await queue.SendRetriesAsync(due, ct).ConfigureAwait(false);
-        foreach (var entry in due)
+        try
+        {
+            await queue.SendRetriesAsync(claimed.Select(c => c.Value).ToList(), ct).ConfigureAwait(false);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            foreach (var entry in claimed)
+            {
+                await retries.ReleaseAsync(entry, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return (0, claimed.Count + 1);
+        }
+
+        // A crash between send and remove leaves the claim to expire and the entry to be sent again with the same
+        // MessageId, which the queue's duplicate detection drops.
+        foreach (var entry in claimed)
         {
             await retries.RemoveAsync(entry, ct).ConfigureAwait(false);
         }
 
-        return (due.Count, due.Count + 1);
+        return (claimed.Count, claimed.Count + 1);
     }
 
     private sealed record Outcome(int Sent, bool Advanced, bool Failed, int Reads);

@@ -35,6 +35,8 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
         ["INV-3001"] = 0,
     };
 
+    protected Emulators Emulators { get; } = emulators;
+
     protected TestHost Host { get; private set; } = null!;
 
     protected IRecordStore Store => Host.Get<IRecordStore>();
@@ -43,7 +45,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Host = new TestHost(emulators, settings => settings[AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test");
+        Host = new TestHost(Emulators, settings => settings[AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test");
         var now = Host.Clock.GetCurrentInstant();
         await Store.UpsertAsync(Firm, new FirmSettings(Firm, "Smith & Jones LLP", "America/Chicago", "USD", now), default);
         await Store.UpsertAsync(Firm, new BankAccount(BankAccountId, "Operating", BankAccountKind.Operating, "6789", now), default);
