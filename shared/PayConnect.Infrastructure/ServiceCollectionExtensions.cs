@@ -39,8 +39,16 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(new HttpMmsOptions());
         // Attempts are bounded by HttpMmsOptions.AttemptTimeout; this only stops a request the connector lost track of.
         // Redirects are not followed: a signed request goes to the firm's configured endpoint or nowhere.
+        // Firm-chosen endpoints are checked at connect time: no private, link-local or (outside development) loopback.
+        services.TryAddSingleton(_ => new MmsNetworkPolicy(
+            AllowLoopback: string.Equals(configuration[AppSettings.AuthMode], "Development", StringComparison.OrdinalIgnoreCase)));
         services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectCallback = sp.GetRequiredService<MmsNetworkPolicy>().ConnectAsync,
+            });
         services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();

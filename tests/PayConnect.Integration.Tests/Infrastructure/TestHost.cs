@@ -43,6 +43,9 @@ public sealed class TestHost : IAsyncDisposable
         collection.AddSingleton<IConfiguration>(Configuration);
         collection.AddSingleton<IClock>(Clock);
         collection.AddSingleton(new TableStorage(emulators.Azurite.CreateServiceClient(), TablePrefix));
+
+        // Every fake in these tests (a firm's MMS endpoint included) listens on loopback.
+        collection.AddSingleton(new PayConnect.Infrastructure.Mms.MmsNetworkPolicy(AllowLoopback: true));
         services?.Invoke(collection);
         collection.AddPayConnectFunctions(Configuration);
         _provider = collection.BuildServiceProvider();
