@@ -127,8 +127,7 @@ public static class DevHostApp
 
         var emulatorContext = new EmulatorContext(
             root, options, settings, new ConfigurationBuilder().AddDevHostSettings(empty, empty, environment).Build(), console);
-        var emulators = await LocalEmulators.StartAsync(
-            emulatorContext, options.StartEmulators ? LocalEmulators.Default() : [new ServiceBusFromSettings(), new MailSinkFolder()], cancellationToken);
+        var emulators = await LocalEmulators.StartAsync(emulatorContext, LocalEmulators.Default(), cancellationToken);
         try
         {
             var hostProvided = emulators.Settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.OrdinalIgnoreCase);

@@ -3,7 +3,11 @@ namespace PayConnect.DevHost.Emulators;
 /// <summary>A local stand-in for an Azure service, started before the functions and stopped after them.</summary>
 public interface ILocalEmulator : IAsyncDisposable
 {
-    /// <summary>Starts the emulator; returns the app settings (AppSettings names) that point the functions at it.</summary>
+    /// <summary>
+    /// Starts the emulator; returns the app settings (AppSettings names) that point the functions at it.
+    /// Starts nothing and returns no settings when <see cref="DevHostOptions.StartEmulators"/> is off or the
+    /// environment already sets the connection setting.
+    /// </summary>
     Task<IReadOnlyDictionary<string, string>> StartAsync(EmulatorContext context, CancellationToken cancellationToken);
 }
 
