@@ -13,7 +13,7 @@ internal sealed class LocalBrokerEmulator : ILocalEmulator
 
     public async Task<IReadOnlyDictionary<string, string>> StartAsync(EmulatorContext context, CancellationToken cancellationToken)
     {
-        if (!string.IsNullOrWhiteSpace(context.Environment[AppSettings.ServiceBusConnectionString]))
+        if (!context.Options.StartEmulators || !string.IsNullOrWhiteSpace(context.Environment[AppSettings.ServiceBusConnectionString]))
         {
             return await new ServiceBusFromSettings().StartAsync(context, cancellationToken);
         }
