@@ -1,6 +1,7 @@
 using NodaTime;
 using PayConnect.Api;
 using PayConnect.Mms;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Connect;
@@ -22,7 +23,8 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
         var name = body.String("name", required: true, maxLength: 200);
         var zone = body.String("timeZone", required: true, maxLength: 64);
         var currency = body.String("currency", required: false, maxLength: 3) ?? "USD";
-        if (zone is not null && DateTimeZoneProviders.Tzdb.GetZoneOrNull(zone) is null)
+        // The same rule the fan-out and the runs resolve the zone with, so a zone accepted here always resolves there.
+        if (zone is not null && !FirmClock.TryResolveZone(zone, out _, out _))
         {
             body.Errors.Add("timeZone", "Must be an IANA time zone id such as America/Chicago.");
         }

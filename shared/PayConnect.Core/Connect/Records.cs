@@ -57,6 +57,12 @@ public sealed record FirmSettings(
 
     public string Key => "settings";
 
+    /// <summary>The firm's time zone (UTC only if the stored id no longer resolves, which validation prevents).</summary>
+    public DateTimeZone Zone() => FirmClock.TryResolveZone(TimeZone, out var zone, out _) ? zone : DateTimeZone.Utc;
+
+    /// <summary>The firm-local date at <paramref name="instant"/>.</summary>
+    public LocalDate TodayAt(Instant instant) => FirmClock.TodayIn(Zone(), instant);
+
     public override string ToString() =>
         $"FirmSettings {{ FirmId = {FirmId}, Name = {Name}, TimeZone = {TimeZone}, Currency = {Currency}, UpdatedAt = {UpdatedAt}, " +
         $"MmsConnector = {MmsConnector}, MmsBaseUrl = {MmsBaseUrl}, MmsSharedSecretSet = {MmsSharedSecret is not null} }}";

@@ -218,8 +218,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
     private async Task<LocalDate> TodayAsync(string firmId, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
-        var zone = firm is null ? DateTimeZone.Utc : DateTimeZoneProviders.Tzdb.GetZoneOrNull(firm.Value.TimeZone) ?? DateTimeZone.Utc;
-        return FirmClock.TodayIn(zone, clock.GetCurrentInstant());
+        return firm?.Value.TodayAt(clock.GetCurrentInstant()) ?? FirmClock.TodayIn(DateTimeZone.Utc, clock.GetCurrentInstant());
     }
 
     private async Task<ApiResult> TransitionAsync(string firmId, string scheduleId, string? ifMatch, Func<Schedule, LocalDate, Schedule?> change, CancellationToken ct)
@@ -276,8 +275,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             body.Errors.Add("bankAccountId", "Is not one of the firm's bank accounts.");
         }
 
-        var zone = DateTimeZoneProviders.Tzdb.GetZoneOrNull(firm.TimeZone) ?? DateTimeZone.Utc;
-        var today = FirmClock.TodayIn(zone, clock.GetCurrentInstant());
+        var today = firm.TodayAt(clock.GetCurrentInstant());
         if (firstRunDate is not null && firstRunDate < today && firstRunDate != existing?.FirstRunDate)
         {
             body.Errors.Add("firstRunDate", $"Must be today ({today:yyyy-MM-dd} at the firm) or later.");

@@ -580,8 +580,7 @@ public sealed class RunProcessor(
     private async Task<(DateTimeZone Zone, string Name)> FirmAsync(string firmId, CancellationToken ct)
     {
         var settings = (await store.GetAsync<FirmSettings>(firmId, "settings", ct).ConfigureAwait(false))?.Value;
-        var zone = settings is not null && FirmClock.TryResolveZone(settings.TimeZone, out var z, out _) ? z : DateTimeZone.Utc;
-        return (zone, string.IsNullOrWhiteSpace(settings?.Name) ? firmId : settings.Name);
+        return (settings?.Zone() ?? DateTimeZone.Utc, string.IsNullOrWhiteSpace(settings?.Name) ? firmId : settings.Name);
     }
 
     private async Task<Stored<RunRecord>> ReadAgainAsync(string firmId, string recordKey, CancellationToken ct) =>

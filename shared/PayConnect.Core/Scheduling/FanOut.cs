@@ -99,7 +99,7 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
             {
                 var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct).ConfigureAwait(false);
                 reads++;
-                today = firm is not null && FirmClock.TryResolveZone(firm.Value.TimeZone, out var zone, out _) ? FirmClock.TodayIn(zone, now) : null;
+                today = firm?.Value.TodayAt(now);
                 todayByFirm[firmId] = today;
             }
 

@@ -29,6 +29,7 @@ public sealed class BadInputTests(Emulators emulators) : ConnectApiTestBase(emul
     {
         // name, method, path template, body (JSON; {payer} {method} {bank} {schedule} {foreign} are filled in) — expected error field is asserted by name below
         { "settings: invalid time zone", "PUT", "settings", """{"name":"X","timeZone":"Mars/Olympus","currency":"USD"}""" },
+        { "settings: fixed-offset zone, not an IANA id", "PUT", "settings", """{"name":"X","timeZone":"UTC+05","currency":"USD"}""" },
         { "settings: unknown currency", "PUT", "settings", """{"name":"X","timeZone":"America/Chicago","currency":"XYZ"}""" },
         { "settings: name wrong type", "PUT", "settings", """{"name":42,"timeZone":"America/Chicago"}""" },
         { "bank account: unknown kind", "POST", "bank-accounts", """{"name":"B","kind":"Savings","last4":"1234"}""" },
