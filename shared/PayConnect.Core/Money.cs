@@ -3,8 +3,6 @@ namespace PayConnect;
 /// <summary>An amount in integer minor units of an ISO 4217 currency (upper-case code).</summary>
 public readonly record struct Money(long Minor, string Currency)
 {
-    public static Money Zero(string currency) => new(0, currency);
-
     public static Money operator +(Money a, Money b)
     {
         EnsureSameCurrency(a, b);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -11,6 +10,7 @@ using PayConnect.DevHost.Emulators;
 using PayConnect.DevHost.Functions;
 using PayConnect.DevHost.Timers;
 using PayConnect.Functions;
+using LoopbackPorts = PayConnect.LocalEmulators.LoopbackPorts;
 using PayConnect.Infrastructure;
 
 namespace PayConnect.DevHost;
@@ -42,7 +42,7 @@ public static class DevHostApp
         }
 
         // Checked before anything starts, so a second dev host fails at once instead of after starting Azurite.
-        if (options.Port != 0 && !IsFree(options.Port))
+        if (options.Port != 0 && !LoopbackPorts.IsFree(options.Port))
         {
             await Console.Error.WriteLineAsync(PortInUse(options.Port));
             return 1;
@@ -127,7 +127,7 @@ public static class DevHostApp
 
         var emulatorContext = new EmulatorContext(
             root, options, settings, new ConfigurationBuilder().AddDevHostSettings(empty, empty, environment).Build(), console);
-        var emulators = await LocalEmulators.StartAsync(emulatorContext, LocalEmulators.Default(), cancellationToken);
+        var emulators = await Emulators.LocalEmulators.StartAsync(emulatorContext, Emulators.LocalEmulators.Default(), cancellationToken);
         try
         {
             var hostProvided = emulators.Settings.ToDictionary(kv => kv.Key, kv => (string?)kv.Value, StringComparer.OrdinalIgnoreCase);
@@ -150,7 +150,7 @@ public static class DevHostApp
         IReadOnlyDictionary<string, string?> environment,
         FunctionRouteTable table,
         IReadOnlyList<FunctionInvoker> invokers,
-        LocalEmulators emulators)
+        Emulators.LocalEmulators emulators)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -204,7 +204,7 @@ public static class DevHostApp
         var app = builder.Build();
 
         // Resolved once so that disposing the application disposes (stops) the emulators.
-        app.Services.GetRequiredService<LocalEmulators>();
+        app.Services.GetRequiredService<Emulators.LocalEmulators>();
         var unresolvable = invokers.Select(i => i.FindMissingServices(app.Services)).OfType<string>().ToList();
         if (unresolvable.Count > 0)
         {
@@ -269,19 +269,6 @@ public static class DevHostApp
     private static string PortInUse(int port) =>
         string.Create(CultureInfo.InvariantCulture, $"Port {port} is in use (another dev host?). Stop that, or pass --port N.");
 
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>Runs the demo seed against the started host; a failure is reported and the host keeps serving.</summary>
     private static async Task<bool> SeedDemoAsync(WebApplication app, StartupConsole console, CancellationToken cancellationToken)

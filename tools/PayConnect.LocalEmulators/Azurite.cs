@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Azure.Data.Tables;
 
 namespace PayConnect.LocalEmulators;
@@ -35,7 +33,7 @@ public sealed class Azurite : IAsyncDisposable
             await RunAsync("npm", "ci --no-audit --no-fund", root);
         }
 
-        var port = FreePort();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = root,
@@ -100,12 +98,6 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string args, string workingDirectory)
     {

@@ -7,20 +7,18 @@ public static class RepoPaths
 
     private static string FindRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        // The test binaries normally live inside the clone; a redirected build (PAYCONNECT_ARTIFACTS) names it instead.
+        var built = typeof(RepoPaths).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        foreach (var start in new[] { AppContext.BaseDirectory, built, Directory.GetCurrentDirectory() })
         {
-            if (File.Exists(Path.Combine(dir.FullName, "PayConnect.sln")))
+            for (var dir = start is null ? null : new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return dir.FullName;
-            }
-        }
-
-        // Builds redirected with PAYCONNECT_ARTIFACTS live outside the tree; the working directory is in it.
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "PayConnect.sln")))
-            {
-                return dir.FullName;
+                if (File.Exists(Path.Combine(dir.FullName, "PayConnect.sln")))
+                {
+                    return dir.FullName;
+                }
             }
         }
 

@@ -12,6 +12,10 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
     public async Task<RecordPage<MmsSearchResult>> SearchAsync(string firmId, MmsSearchBy by, string text, int pageSize, string? continuation, CancellationToken cancellationToken)
     {
         var needle = text.Trim();
+
+        // A page of matters or invoices shares few clients and matters: read each once per search, not once per row.
+        var clients = new Dictionary<string, MmsClient?>(StringComparer.Ordinal);
+        var matters = new Dictionary<string, MmsMatter?>(StringComparer.Ordinal);
         switch (by)
         {
             case MmsSearchBy.ClientNumber:
@@ -32,8 +36,7 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
                 var results = new List<MmsSearchResult>(page.Items.Count);
                 foreach (var matter in page.Items)
                 {
-                    var client = await store.GetAsync<MmsClient>(firmId, matter.Value.ClientNumber.ToUpperInvariant(), cancellationToken).ConfigureAwait(false);
-                    results.Add(MatterResult(matter.Value, client?.Value));
+                    results.Add(MatterResult(matter.Value, await ClientAsync(firmId, matter.Value.ClientNumber, clients, cancellationToken).ConfigureAwait(false)));
                 }
 
                 return new RecordPage<MmsSearchResult>(results, page.Continuation);
@@ -45,7 +48,7 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
                 var results = new List<MmsSearchResult>(page.Items.Count);
                 foreach (var invoice in page.Items)
                 {
-                    results.Add(await InvoiceResultAsync(firmId, invoice.Value, cancellationToken).ConfigureAwait(false));
+                    results.Add(await InvoiceResultAsync(firmId, invoice.Value, clients, matters, cancellationToken).ConfigureAwait(false));
                 }
 
                 return new RecordPage<MmsSearchResult>(results, page.Continuation);
@@ -72,7 +75,7 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
                 return MatterResult(matter.Value, owner?.Value);
             default:
                 var invoice = await store.GetAsync<MmsInvoice>(firmId, key, cancellationToken).ConfigureAwait(false);
-                return invoice is null ? null : await InvoiceResultAsync(firmId, invoice.Value, cancellationToken).ConfigureAwait(false);
+                return invoice is null ? null : await InvoiceResultAsync(firmId, invoice.Value, [], [], cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -115,12 +118,29 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
         return found.Values.ToList();
     }
 
-    private async Task<MmsSearchResult> InvoiceResultAsync(string firmId, MmsInvoice invoice, CancellationToken cancellationToken)
+    private async Task<MmsSearchResult> InvoiceResultAsync(
+        string firmId, MmsInvoice invoice, Dictionary<string, MmsClient?> clients, Dictionary<string, MmsMatter?> matters, CancellationToken cancellationToken)
     {
-        var client = await store.GetAsync<MmsClient>(firmId, invoice.ClientNumber.ToUpperInvariant(), cancellationToken).ConfigureAwait(false);
-        var matter = await store.GetAsync<MmsMatter>(firmId, invoice.MatterNumber.ToUpperInvariant(), cancellationToken).ConfigureAwait(false);
-        return new MmsSearchResult(AssociationLevel.Invoice, invoice.ClientNumber, client?.Value.Name, invoice.MatterNumber, matter?.Value.Name,
+        var client = await ClientAsync(firmId, invoice.ClientNumber, clients, cancellationToken).ConfigureAwait(false);
+        var matterKey = invoice.MatterNumber.ToUpperInvariant();
+        if (!matters.TryGetValue(matterKey, out var matter))
+        {
+            matters[matterKey] = matter = (await store.GetAsync<MmsMatter>(firmId, matterKey, cancellationToken).ConfigureAwait(false))?.Value;
+        }
+
+        return new MmsSearchResult(AssociationLevel.Invoice, invoice.ClientNumber, client?.Name, invoice.MatterNumber, matter?.Name,
             invoice.Number, invoice.InvoiceDate, invoice.OutstandingMinor, invoice.Currency);
+    }
+
+    private async Task<MmsClient?> ClientAsync(string firmId, string clientNumber, Dictionary<string, MmsClient?> clients, CancellationToken cancellationToken)
+    {
+        var key = clientNumber.ToUpperInvariant();
+        if (!clients.TryGetValue(key, out var client))
+        {
+            clients[key] = client = (await store.GetAsync<MmsClient>(firmId, key, cancellationToken).ConfigureAwait(false))?.Value;
+        }
+
+        return client;
     }
 
     private static MmsSearchResult ClientResult(MmsClient c) => new(AssociationLevel.Client, c.Number, c.Name, null, null, null, null, null, null);

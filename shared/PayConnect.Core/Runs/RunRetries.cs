@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using NodaTime;
 using PayConnect.Storage;
 
@@ -33,7 +32,7 @@ public sealed record RunRetryEntry(string FirmId, string RunKey, int Attempt, In
     public Instant? ClaimedAt { get; init; }
 
     /// <summary>The message body the run processor reads.</summary>
-    public byte[] MessageBody() => Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { runKey = RunKey }));
+    public byte[] MessageBody() => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new RunMessage(RunKey), RecordJson.Options);
 }
 
 /// <summary>
@@ -50,23 +49,15 @@ public sealed class RunRetries(IRecordStore store)
     public async Task<IReadOnlyList<RunRetryEntry>> DueAsync(Instant now, int max, CancellationToken cancellationToken)
     {
         var due = new List<RunRetryEntry>();
-        string? continuation = null;
-        do
+        await foreach (var entry in DueEntriesAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            var page = await store.ListAsync<RunRetryEntry>(RunRetryEntry.Partition, string.Empty, Math.Min(max, 200), continuation, null, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in page.Items)
+            if (due.Count == max)
             {
-                if (entry.Value.DueAt > now || due.Count == max)
-                {
-                    return due;
-                }
-
-                due.Add(entry.Value);
+                break;
             }
 
-            continuation = page.Continuation;
+            due.Add(entry.Value);
         }
-        while (continuation is not null);
 
         return due;
     }
@@ -78,35 +69,27 @@ public sealed class RunRetries(IRecordStore store)
     public async Task<IReadOnlyList<Stored<RunRetryEntry>>> ClaimDueAsync(Instant now, int max, string invocationId, Duration claimTimeout, CancellationToken cancellationToken)
     {
         var claimed = new List<Stored<RunRetryEntry>>();
-        string? continuation = null;
-        do
+        await foreach (var entry in DueEntriesAsync(now, cancellationToken).ConfigureAwait(false))
         {
-            var page = await store.ListAsync<RunRetryEntry>(RunRetryEntry.Partition, string.Empty, Math.Min(max, 200), continuation, null, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in page.Items)
+            if (claimed.Count == max)
             {
-                if (entry.Value.DueAt > now || claimed.Count == max)
-                {
-                    return claimed;
-                }
-
-                if (entry.Value.ClaimedBy is not null && entry.Value.ClaimedAt is { } at && now - at < claimTimeout)
-                {
-                    continue;
-                }
-
-                try
-                {
-                    claimed.Add(await store.ReplaceAsync(RunRetryEntry.Partition, entry.Value with { ClaimedBy = invocationId, ClaimedAt = now }, entry.ETag, cancellationToken).ConfigureAwait(false));
-                }
-                catch (ConcurrencyException)
-                {
-                    // Another invocation claimed it first.
-                }
+                break;
             }
 
-            continuation = page.Continuation;
+            if (entry.Value.ClaimedBy is not null && entry.Value.ClaimedAt is { } at && now - at < claimTimeout)
+            {
+                continue;
+            }
+
+            try
+            {
+                claimed.Add(await store.ReplaceAsync(RunRetryEntry.Partition, entry.Value with { ClaimedBy = invocationId, ClaimedAt = now }, entry.ETag, cancellationToken).ConfigureAwait(false));
+            }
+            catch (ConcurrencyException)
+            {
+                // Another invocation claimed it first.
+            }
         }
-        while (continuation is not null);
 
         return claimed;
     }
@@ -130,4 +113,26 @@ public sealed class RunRetries(IRecordStore store)
     /// <summary>Removes an entry once its message is on the queue.</summary>
     public Task<bool> RemoveAsync(RunRetryEntry entry, CancellationToken cancellationToken) =>
         store.DeleteAsync<RunRetryEntry>(RunRetryEntry.Partition, entry.Key, null, cancellationToken);
+
+    /// <summary>The entries due at <paramref name="now"/>, oldest first (keys start with the due instant).</summary>
+    private async IAsyncEnumerable<Stored<RunRetryEntry>> DueEntriesAsync(Instant now, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<RunRetryEntry>(RunRetryEntry.Partition, string.Empty, 200, continuation, null, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.Items)
+            {
+                if (entry.Value.DueAt > now)
+                {
+                    yield break;
+                }
+
+                yield return entry;
+            }
+
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+    }
 }

@@ -1,4 +1,3 @@
-using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using PayConnect.Infrastructure.Configuration;
@@ -34,11 +33,7 @@ public static class ServiceBusFactory
                 $"Set {AppSettings.ServiceBusConnectionString} (locally) or {AppSettings.ServiceBusNamespace} (in Azure).");
         }
 
-        var clientId = configuration[AppSettings.AzureClientId];
-        var credential = string.IsNullOrWhiteSpace(clientId)
-            ? new DefaultAzureCredential()
-            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
-        return new ServiceBusClient(ns, credential, options);
+        return new ServiceBusClient(ns, AzureCredentials.FromConfiguration(configuration), options);
     }
 }
 

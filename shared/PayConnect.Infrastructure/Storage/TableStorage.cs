@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Microsoft.Extensions.Configuration;
 using PayConnect.Infrastructure.Configuration;
 
@@ -41,11 +40,7 @@ public sealed class TableStorage
                 $"Set {AppSettings.StorageConnectionString} (locally) or {AppSettings.StorageTableServiceUri} (in Azure).");
         }
 
-        var clientId = configuration[AppSettings.AzureClientId];
-        var credential = string.IsNullOrWhiteSpace(clientId)
-            ? new DefaultAzureCredential()
-            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
-        return new TableStorage(new TableServiceClient(new Uri(uri), credential));
+        return new TableStorage(new TableServiceClient(new Uri(uri), AzureCredentials.FromConfiguration(configuration)));
     }
 
     public async Task<TableClient> TableAsync(string name)

@@ -86,24 +86,9 @@ public sealed class AutoPayFlowTests(Emulators emulators) : ConnectApiTestBase(e
         Assert.True(response.Json!["errors"]!.AsObject().ContainsKey("associationIds[0]"), response.Body);
     }
 
-    internal async Task<(string PayerId, string ScheduleId)> CreateScheduleAsync()
+    private async Task<(string PayerId, string ScheduleId)> CreateScheduleAsync()
     {
-        var payerId = await CreatePayerAsync();
-        var method = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/payment-methods",
-            new { kind = "Ach", token = "pm_sandbox_ach_approve", displayName = "First Bank", last4 = "1111" }), 201).Json!["id"]!.GetValue<string>();
-        var bank = Ok(await Client.Post($"/api/firms/{FirmA}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "6789" }), 201).Json!["id"]!.GetValue<string>();
-        var association = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/associations", new { items = new[] { new { level = "Client", number = "C-100" } } }), 201)
-            .Json!["items"]![0]!["id"]!.GetValue<string>();
-        var scheduleId = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/schedules", new
-        {
-            paymentMethodId = method,
-            name = "Weekly",
-            bankAccountId = bank,
-            frequency = new { kind = "Weekly" },
-            firstRunDate = "2026-03-10",
-            amountRule = new { kind = "PayAllOutstanding" },
-        }), 201).Json!["id"]!.GetValue<string>();
-        Ok(await Client.Put($"/api/firms/{FirmA}/schedules/{scheduleId}/enrollments", new { associationIds = new[] { association } }), 200);
-        return (payerId, scheduleId);
+        var party = await CreatePartyAsync("pm_sandbox_ach_approve", "Ach");
+        return (party.PayerId, await CreateAutoPayAsync(party, new { kind = "Weekly" }, "2026-03-10", name: "Weekly"));
     }
 }

@@ -58,4 +58,38 @@ public abstract class ConnectApiTestBase(Emulators emulators) : IAsyncLifetime
         var response = Ok(await Client.Post($"/api/firms/{FirmA}/payers", new { name, email = "ap@acme.test" }), 201);
         return response.Json!["id"]!.GetValue<string>();
     }
+
+    /// <summary>What an Auto-Pay is set up with: a payer, a saved method, a firm bank account and one association.</summary>
+    protected sealed record AutoPayParty(string PayerId, string PaymentMethodId, string BankAccountId, string AssociationId);
+
+    /// <summary>A new payer with a saved method (a card, or a bank account when <paramref name="kind"/> is Ach) associated with a client.</summary>
+    protected async Task<AutoPayParty> CreatePartyAsync(string token = "pm_sandbox_approve", string kind = "Card", string clientNumber = "C-100")
+    {
+        var payerId = await CreatePayerAsync();
+        object method = kind == "Card"
+            ? new { kind, token, displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }
+            : new { kind, token, displayName = "First Bank", last4 = "1111" };
+        var methodId = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/payment-methods", method), 201).Json!["id"]!.GetValue<string>();
+        var bankId = Ok(await Client.Post($"/api/firms/{FirmA}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
+        var associationId = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/associations", new { items = new[] { new { level = "Client", number = clientNumber } } }), 201)
+            .Json!["items"]![0]!["id"]!.GetValue<string>();
+        return new AutoPayParty(payerId, methodId, bankId, associationId);
+    }
+
+    /// <summary>Creates an Auto-Pay for the party and enrolls its association; PayAllOutstanding unless a rule is given.</summary>
+    protected async Task<string> CreateAutoPayAsync(AutoPayParty party, object frequency, string firstRunDate, object? amountRule = null, string name = "Auto-Pay", string? arMessage = null)
+    {
+        var id = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{party.PayerId}/schedules", new
+        {
+            paymentMethodId = party.PaymentMethodId,
+            name,
+            bankAccountId = party.BankAccountId,
+            arMessage,
+            frequency,
+            firstRunDate,
+            amountRule = amountRule ?? new { kind = "PayAllOutstanding" },
+        }), 201).Json!["id"]!.GetValue<string>();
+        Ok(await Client.Put($"/api/firms/{FirmA}/schedules/{id}/enrollments", new { associationIds = new[] { party.AssociationId } }), 200);
+        return id;
+    }
 }

@@ -134,29 +134,8 @@ public sealed class FanOutTests(Emulators emulators) : ConnectApiTestBase(emulat
         return ids;
     }
 
-    private async Task<string> CreateScheduleAsync(object frequency, string firstRunDate)
-    {
-        _payer ??= await CreatePayerAsync();
-        _method ??= Ok(await Client.Post($"/api/firms/{FirmA}/payers/{_payer}/payment-methods",
-            new { kind = "Card", token = "pm_sandbox_approve", displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
-        _bank ??= Ok(await Client.Post($"/api/firms/{FirmA}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
-        _association ??= Ok(await Client.Post($"/api/firms/{FirmA}/payers/{_payer}/associations", new { items = new[] { new { level = "Client", number = "C-100" } } }), 201)
-            .Json!["items"]![0]!["id"]!.GetValue<string>();
-        var id = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{_payer}/schedules", new
-        {
-            paymentMethodId = _method,
-            name = "S",
-            bankAccountId = _bank,
-            frequency,
-            firstRunDate,
-            amountRule = new { kind = "PayAllOutstanding" },
-        }), 201).Json!["id"]!.GetValue<string>();
-        Ok(await Client.Put($"/api/firms/{FirmA}/schedules/{id}/enrollments", new { associationIds = new[] { _association } }), 200);
-        return id;
-    }
+    private async Task<string> CreateScheduleAsync(object frequency, string firstRunDate) =>
+        await CreateAutoPayAsync(_party ??= await CreatePartyAsync(), frequency, firstRunDate, name: "S");
 
-    private string? _payer;
-    private string? _method;
-    private string? _bank;
-    private string? _association;
+    private AutoPayParty? _party;
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -40,7 +39,4 @@ public static class Responses
         var body = await new StreamReader(context.Response.Body).ReadToEndAsync();
         return new HttpResponseData(context.Response.StatusCode, context.Response.Headers, body);
     }
-
-    public static T Deserialize<T>(this HttpResponseData response) =>
-        JsonSerializer.Deserialize<T>(response.Body, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
 }

@@ -77,25 +77,6 @@ public sealed class PipelineTests(Emulators emulators) : ConnectApiTestBase(emul
     private void SetFirmTime(int year, int month, int day) =>
         Host.Clock.Reset(new LocalDateTime(year, month, day, 9, 0).InZoneLeniently(Chicago).ToInstant());
 
-    private async Task<string> CreateAutoPayAsync(string token, object amountRule)
-    {
-        var payerId = await CreatePayerAsync();
-        var method = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/payment-methods",
-            new { kind = "Card", token, displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
-        var bank = Ok(await Client.Post($"/api/firms/{FirmA}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
-        var association = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/associations", new { items = new[] { new { level = "Client", number = "C-100" } } }), 201)
-            .Json!["items"]![0]!["id"]!.GetValue<string>();
-        var id = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/schedules", new
-        {
-            paymentMethodId = method,
-            name = "Acme monthly",
-            bankAccountId = bank,
-            arMessage = "Auto-Pay",
-            frequency = new { kind = "Monthly" },
-            firstRunDate = "2026-03-02",
-            amountRule,
-        }), 201).Json!["id"]!.GetValue<string>();
-        Ok(await Client.Put($"/api/firms/{FirmA}/schedules/{id}/enrollments", new { associationIds = new[] { association } }), 200);
-        return id;
-    }
+    private async Task<string> CreateAutoPayAsync(string token, object amountRule) =>
+        await CreateAutoPayAsync(await CreatePartyAsync(token), new { kind = "Monthly" }, "2026-03-02", amountRule, "Acme monthly", "Auto-Pay");
 }

@@ -1,7 +1,6 @@
 using System.Text;
 using NodaTime;
 using PayConnect.Connect;
-using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Payments.Sandbox;
 using PayConnect.Integration.Tests.Infrastructure;
 using PayConnect.Mms;
@@ -45,7 +44,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
-        Host = new TestHost(Emulators, settings => settings[AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test");
+        Host = new TestHost(Emulators);
         var now = Host.Clock.GetCurrentInstant();
         await Store.UpsertAsync(Firm, new FirmSettings(Firm, "Smith & Jones LLP", "America/Chicago", "USD", now), default);
         await Store.UpsertAsync(Firm, new BankAccount(BankAccountId, "Operating", BankAccountKind.Operating, "6789", now), default);

@@ -1,9 +1,9 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using PayConnect.Infrastructure.Configuration;
+
+using PayConnect.LocalEmulators;
 
 namespace PayConnect.DevHost.Emulators;
 
@@ -54,7 +54,7 @@ internal sealed class AzuriteEmulator : ILocalEmulator
             throw new DevHostStartupException($"{watchdog} is missing from the dev host's build output.");
         }
 
-        var port = context.Options.AzuritePort ?? (IsFree(DefaultPort) ? DefaultPort : FreePort());
+        var port = context.Options.AzuritePort ?? (LoopbackPorts.IsFree(DefaultPort) ? DefaultPort : LoopbackPorts.Free());
         var location = Path.Combine(root, ".local", "azurite");
         var step = context.Console.Begin($"Starting Azurite on 127.0.0.1:{port}");
         try
@@ -237,26 +237,7 @@ internal sealed class AzuriteEmulator : ILocalEmulator
         step.Done("done");
     }
 
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>The last lines a child process wrote, to show when it fails.</summary>
