@@ -20,7 +20,7 @@ public sealed class TestHost : IAsyncDisposable
 {
     private readonly ServiceProvider _provider;
 
-    public TestHost(Emulators emulators, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null)
+    public TestHost(Emulators emulators, Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         TablePrefix = "t" + Guid.NewGuid().ToString("N")[..10];
         var values = new Dictionary<string, string?>
@@ -48,6 +48,9 @@ public sealed class TestHost : IAsyncDisposable
         collection.AddSingleton(new PayConnect.Infrastructure.Mms.MmsNetworkPolicy(AllowLoopback: true));
         services?.Invoke(collection);
         collection.AddPayConnectFunctions(Configuration);
+
+        // Replacements of registrations AddPayConnectFunctions makes unconditionally (the gateway): the last one wins.
+        replace?.Invoke(collection);
         _provider = collection.BuildServiceProvider();
     }
 
