@@ -49,6 +49,9 @@ public sealed class CountingRecordStore(IRecordStore inner) : IRecordStore
     public Task UpsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
         where T : IFirmRecord => Count(inner.UpsertAllAsync(firmId, records, cancellationToken));
 
+    public Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken) =>
+        Count(inner.CommitAsync(firmId, writes, cancellationToken));
+
     public async Task<RecordPage<Stored<T>>> ListAsync<T>(string firmId, string keyPrefix, int pageSize, string? continuation, Func<T, bool>? filter, CancellationToken cancellationToken)
         where T : IFirmRecord
     {

@@ -7,12 +7,19 @@ using PayConnect.Storage;
 namespace PayConnect.Infrastructure.Storage;
 
 /// <summary>
-/// <see cref="IRecordStore"/> on Table Storage: one table per record kind, PartitionKey = firm id,
-/// RowKey = the record's key (escaped), the record itself as JSON in one property.
+/// <see cref="IRecordStore"/> on Table Storage: one table per record kind (or several kinds that commit together),
+/// PartitionKey = firm id, RowKey = the record's key (escaped), the record itself as JSON in <c>Json</c>, continued in
+/// <c>Json1</c>, <c>Json2</c>, … when it is longer than one string property may be (64 KiB).
 /// </summary>
 public sealed class TableRecordStore(TableStorage storage) : IRecordStore
 {
     private const string JsonProperty = "Json";
+
+    /// <summary>UTF-16 characters per JSON property: Table Storage allows 64 KiB (32 K characters) per string.</summary>
+    private const int JsonChunk = 30_000;
+
+    /// <summary>An entity is at most 1 MiB; keep the JSON well inside it.</summary>
+    private const int MaxJsonLength = 480_000;
 
     public async Task<Stored<T>?> GetAsync<T>(string firmId, string key, CancellationToken cancellationToken)
         where T : IFirmRecord
@@ -90,6 +97,52 @@ public sealed class TableRecordStore(TableStorage storage) : IRecordStore
     public Task UpsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
         where T : IFirmRecord => SubmitAsync(firmId, records, TableTransactionActionType.UpsertReplace, cancellationToken);
 
+    public async Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        if (writes.Count == 0)
+        {
+            return [];
+        }
+
+        if (writes.Count > 100)
+        {
+            throw new ArgumentException("An all-or-nothing write holds at most 100 records.", nameof(writes));
+        }
+
+        var tableName = writes[0].Table;
+        if (writes.Any(w => w.Table != tableName))
+        {
+            throw new ArgumentException("An all-or-nothing write stays in one table.", nameof(writes));
+        }
+
+        var table = await storage.TableAsync(tableName).ConfigureAwait(false);
+        var partition = TableKeys.Escape(firmId);
+        var actions = writes.Select(w => w.Kind switch
+        {
+            WriteKind.Insert => new TableTransactionAction(TableTransactionActionType.Add, Write(partition, w.Key, w.Record!, w.RecordType!)),
+            WriteKind.Upsert => new TableTransactionAction(TableTransactionActionType.UpsertReplace, Write(partition, w.Key, w.Record!, w.RecordType!)),
+            WriteKind.Replace => new TableTransactionAction(
+                TableTransactionActionType.UpdateReplace, Write(partition, w.Key, w.Record!, w.RecordType!), w.IfMatch is null ? ETag.All : new ETag(w.IfMatch)),
+            _ => new TableTransactionAction(
+                TableTransactionActionType.Delete, new TableEntity(partition, TableKeys.Escape(w.Key)), w.IfMatch is null ? ETag.All : new ETag(w.IfMatch)),
+        }).ToList();
+        try
+        {
+            var response = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return writes.Select((w, i) => w.Kind == WriteKind.Delete ? null : response.Value[i].Headers.ETag?.ToString()).ToList();
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412 or 404)
+        {
+            var index = ex.FailedTransactionActionIndex;
+            var key = index is int i && i < writes.Count ? writes[i].Key : "?";
+            throw new ConcurrencyException(
+                ex.Status == 409 ? $"{tableName} '{key}' already exists." : $"{tableName} '{key}' changed or was removed.",
+                exists: ex.Status == 409,
+                failedIndex: index);
+        }
+    }
+
     public async Task<RecordPage<Stored<T>>> ListAsync<T>(
         string firmId,
         string keyPrefix,
@@ -163,16 +216,41 @@ public sealed class TableRecordStore(TableStorage storage) : IRecordStore
     }
 
     private static TableEntity Write<T>(string firmId, T record)
-        where T : IFirmRecord =>
-        new(TableKeys.Escape(firmId), TableKeys.Escape(record.Key))
+        where T : IFirmRecord => Write(TableKeys.Escape(firmId), record.Key, record, typeof(T));
+
+    private static TableEntity Write(string partition, string key, object record, Type type)
+    {
+        var json = JsonSerializer.Serialize(record, type, RecordJson.Options);
+        if (json.Length > MaxJsonLength)
         {
-            [JsonProperty] = JsonSerializer.Serialize(record, RecordJson.Options),
-        };
+            throw new InvalidOperationException($"Record '{key}' is {json.Length} characters of JSON; at most {MaxJsonLength} fit in one entity.");
+        }
+
+        var entity = new TableEntity(partition, TableKeys.Escape(key));
+        for (int at = 0, part = 0; at < json.Length || part == 0; at += JsonChunk, part++)
+        {
+            entity[part == 0 ? JsonProperty : JsonProperty + part.ToString(System.Globalization.CultureInfo.InvariantCulture)] =
+                json.Substring(at, Math.Min(JsonChunk, json.Length - at));
+        }
+
+        return entity;
+    }
 
     private static Stored<T> Read<T>(TableEntity entity)
         where T : IFirmRecord
     {
         var json = entity.GetString(JsonProperty) ?? throw new InvalidDataException($"Entity {entity.RowKey} has no JSON.");
+        if (entity.ContainsKey(JsonProperty + "1"))
+        {
+            var builder = new StringBuilder(json);
+            for (var part = 1; entity.GetString(JsonProperty + part.ToString(System.Globalization.CultureInfo.InvariantCulture)) is { } more; part++)
+            {
+                builder.Append(more);
+            }
+
+            json = builder.ToString();
+        }
+
         var value = JsonSerializer.Deserialize<T>(json, RecordJson.Options) ?? throw new InvalidDataException($"Entity {entity.RowKey} is empty.");
         return new Stored<T>(value, entity.ETag.ToString());
     }

@@ -64,6 +64,12 @@ public sealed class FlakyStore(IRecordStore inner, int failOnWrite) : IRecordSto
         await inner.UpsertAllAsync(firmId, records, cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken)
+    {
+        Write(writes.Count > 0 ? writes[0].Table : "?");
+        return await inner.CommitAsync(firmId, writes, cancellationToken);
+    }
+
     private void Write(string table)
     {
         if (Interlocked.Increment(ref _writes) == failOnWrite)
