@@ -79,26 +79,35 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
         }
     }
 
+    /// <summary>
+    /// The outstanding invoices of the scopes, each once: one key-range query per client or matter scope over the
+    /// outstanding copies (<see cref="MmsOutstandingInvoice"/>), one point read per invoice scope. Never the firm's
+    /// whole mirror.
+    /// </summary>
     public async Task<IReadOnlyList<MmsInvoice>> OutstandingInvoicesAsync(string firmId, IReadOnlyCollection<MmsScope> scopes, CancellationToken cancellationToken)
     {
         var clients = scopes.Where(s => s.Level == AssociationLevel.Client).Select(s => s.Number.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
-        var matters = scopes.Where(s => s.Level == AssociationLevel.Matter).Select(s => s.Number.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
-        var invoices = scopes.Where(s => s.Level == AssociationLevel.Invoice).Select(s => s.Number.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal);
         var found = new Dictionary<string, MmsInvoice>(StringComparer.Ordinal);
-
-        if (clients.Count > 0 || matters.Count > 0)
+        var prefixes = new HashSet<string>(clients.Select(MmsOutstandingInvoice.ClientPrefix), StringComparer.Ordinal);
+        foreach (var scope in scopes.Where(s => s.Level == AssociationLevel.Matter))
         {
-            // Client and matter scopes: one pass over the firm's invoices, keeping those in scope.
+            var client = scope.ClientNumber
+                ?? (await store.GetAsync<MmsMatter>(firmId, scope.Number.ToUpperInvariant(), cancellationToken).ConfigureAwait(false))?.Value.ClientNumber;
+            if (client is not null && !clients.Contains(client.ToUpperInvariant()))
+            {
+                prefixes.Add(MmsOutstandingInvoice.MatterPrefix(client, scope.Number));
+            }
+        }
+
+        foreach (var prefix in prefixes)
+        {
             string? continuation = null;
             do
             {
-                var page = await store.ListAsync<MmsInvoice>(
-                    firmId, string.Empty, 1000, continuation,
-                    i => i.OutstandingMinor > 0 && (clients.Contains(i.ClientNumber.ToUpperInvariant()) || matters.Contains(i.MatterNumber.ToUpperInvariant())),
-                    cancellationToken).ConfigureAwait(false);
-                foreach (var invoice in page.Items)
+                var page = await store.ListAsync<MmsOutstandingInvoice>(firmId, prefix, 1000, continuation, null, cancellationToken).ConfigureAwait(false);
+                foreach (var row in page.Items)
                 {
-                    found[invoice.Value.Key] = invoice.Value;
+                    found[row.Value.Invoice.Key] = row.Value.Invoice;
                 }
 
                 continuation = page.Continuation;
@@ -106,16 +115,79 @@ public sealed class MirrorMmsConnector(IRecordStore store) : IMmsConnector
             while (continuation is not null);
         }
 
-        foreach (var number in invoices.Where(n => !found.ContainsKey(n)))
+        foreach (var scope in scopes.Where(s => s.Level == AssociationLevel.Invoice && !found.ContainsKey(s.Number.ToUpperInvariant())))
         {
-            var invoice = await store.GetAsync<MmsInvoice>(firmId, number, cancellationToken).ConfigureAwait(false);
+            var invoice = await store.GetAsync<MmsInvoice>(firmId, scope.Number.ToUpperInvariant(), cancellationToken).ConfigureAwait(false);
             if (invoice is { Value.OutstandingMinor: > 0 })
             {
                 found[invoice.Value.Key] = invoice.Value;
             }
         }
 
-        return found.Values.ToList();
+        return found.Values.Where(i => i.OutstandingMinor > 0).ToList();
+    }
+
+    /// <summary>
+    /// Stores ingested invoices: the by-number rows, and the outstanding copies kept in step with them (written while
+    /// an invoice has a balance, removed when it has none or moved to another client or matter). Idempotent: a sync
+    /// agent may send the same batch again.
+    /// </summary>
+    public async Task SaveInvoicesAsync(string firmId, IReadOnlyList<MmsInvoice> invoices, CancellationToken cancellationToken)
+    {
+        var previous = new MmsInvoice?[invoices.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, invoices.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+            previous[i] = (await store.GetAsync<MmsInvoice>(firmId, invoices[i].Key, ct).ConfigureAwait(false))?.Value).ConfigureAwait(false);
+
+        var writes = new List<RecordWrite>();
+        for (var i = 0; i < invoices.Count; i++)
+        {
+            var invoice = invoices[i];
+            var key = MmsOutstandingInvoice.KeyOf(invoice.ClientNumber, invoice.MatterNumber, invoice.Number);
+            if (previous[i] is { OutstandingMinor: > 0 } old && MmsOutstandingInvoice.KeyOf(old.ClientNumber, old.MatterNumber, old.Number) is var oldKey
+                && (oldKey != key || invoice.OutstandingMinor == 0))
+            {
+                writes.Add(RecordWrite.Delete<MmsOutstandingInvoice>(oldKey, null));
+            }
+
+            if (invoice.OutstandingMinor > 0)
+            {
+                writes.Add(RecordWrite.Upsert(new MmsOutstandingInvoice(invoice)));
+            }
+        }
+
+        // The outstanding copies first: a crash after them leaves the by-number rows old, and the agent's retry reads
+        // the old rows again and repeats exactly these writes.
+        foreach (var chunk in writes.Chunk(100))
+        {
+            await CommitTolerantAsync(firmId, chunk, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var chunk in invoices.Chunk(100))
+        {
+            await store.UpsertAllAsync(firmId, chunk, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Commits the chunk; if a delete finds its row already gone (a retried batch), writes one by one instead.</summary>
+    private async Task CommitTolerantAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.CommitAsync(firmId, writes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException)
+        {
+            foreach (var write in writes)
+            {
+                try
+                {
+                    await store.CommitAsync(firmId, [write], cancellationToken).ConfigureAwait(false);
+                }
+                catch (ConcurrencyException) when (write.Kind == WriteKind.Delete)
+                {
+                }
+            }
+        }
     }
 
     private async Task<MmsSearchResult> InvoiceResultAsync(

@@ -5,7 +5,7 @@ using PayConnect.Storage;
 namespace PayConnect.Mms;
 
 /// <summary>The MMS ingest API (fed by a firm's sync agent) and the association screen's search.</summary>
-public sealed class MmsHandlers(IRecordStore store, IMmsConnector connector)
+public sealed class MmsHandlers(IRecordStore store, IMmsConnector connector, MirrorMmsConnector mirror)
 {
     public const int MaxRowsPerBatch = 1000;
 
@@ -66,9 +66,10 @@ public sealed class MmsHandlers(IRecordStore store, IMmsConnector connector)
                 row.Errors.Add(row.PathOf("dueDate"), "Must not be before the invoice date.");
             }
 
+            var references = row.Strings("paymentReferences", required: false, MmsInvoice.MaxPaymentReferences, maxLength: 64) ?? [];
             return number is null || client is null || matter is null || invoiceDate is null || dueDate is null || total is null || outstanding is null
                 ? null
-                : new MmsInvoice(number, client, matter, invoiceDate.Value, dueDate.Value, totalMinor, outstandingMinor, rowCurrency);
+                : new MmsInvoice(number, client, matter, invoiceDate.Value, dueDate.Value, totalMinor, outstandingMinor, rowCurrency) { PaymentReferences = references };
         }, minItems: 0) ?? [];
 
         if (!body.Errors.Any && clients.Count + matters.Count + invoices.Count == 0)
@@ -94,10 +95,7 @@ public sealed class MmsHandlers(IRecordStore store, IMmsConnector connector)
             await store.UpsertAllAsync(firmId, chunk, ct);
         }
 
-        foreach (var chunk in invoices.Chunk(100))
-        {
-            await store.UpsertAllAsync(firmId, chunk, ct);
-        }
+        await mirror.SaveInvoicesAsync(firmId, invoices, ct);
 
         return new ApiResult.Ok(new { clients = clients.Count, matters = matters.Count, invoices = invoices.Count });
     }

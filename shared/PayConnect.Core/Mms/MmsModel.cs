@@ -28,7 +28,7 @@ public sealed record MmsMatter(string Number, string Name, string ClientNumber) 
     public string Key => Number.ToUpperInvariant();
 }
 
-/// <summary>An invoice as the MMS knows it; balances in minor units.</summary>
+/// <summary>An invoice as the MMS knows it; balances in minor units. The mirror keeps it by number (search, invoice scopes).</summary>
 public sealed record MmsInvoice(
     string Number,
     string ClientNumber,
@@ -39,9 +39,38 @@ public sealed record MmsInvoice(
     long OutstandingMinor,
     string Currency) : IFirmRecord
 {
+    public const int MaxPaymentReferences = 100;
+
     public static string Table => "MmsInvoices";
 
     public string Key => Number.ToUpperInvariant();
+
+    /// <summary>
+    /// References of the payments the MMS has recorded on the invoice, as the sync agent reports them. A PayConnect
+    /// posting's reference among them tells that the MMS shows that payment (SPEC §2.3).
+    /// </summary>
+    public IReadOnlyList<string> PaymentReferences { get; init; } = [];
+}
+
+/// <summary>
+/// The mirror's copy of an outstanding invoice, keyed client, matter, invoice, so that a run reads exactly its scopes'
+/// outstanding invoices with one key-range query (a client, or a client's matter) and never the firm's whole mirror.
+/// Written when an ingested invoice has a balance, removed when it has none or moves.
+/// </summary>
+public sealed record MmsOutstandingInvoice(MmsInvoice Invoice) : IFirmRecord
+{
+    public static string Table => "MmsOutstanding";
+
+    public string Key => KeyOf(Invoice.ClientNumber, Invoice.MatterNumber, Invoice.Number);
+
+    public static string KeyOf(string client, string matter, string invoice) => ClientPrefix(client) + Part(matter) + "~" + Part(invoice);
+
+    public static string ClientPrefix(string client) => Part(client) + "~";
+
+    public static string MatterPrefix(string client, string matter) => ClientPrefix(client) + Part(matter) + "~";
+
+    /// <summary>Upper-cased, with '~' escaped so that one number can never read as the prefix of another's key.</summary>
+    private static string Part(string number) => number.ToUpperInvariant().Replace("%", "%25", StringComparison.Ordinal).Replace("~", "%7E", StringComparison.Ordinal);
 }
 
 /// <summary>One tickable search result: a client, a matter or an invoice, with its parents.</summary>
@@ -64,8 +93,21 @@ public sealed record MmsSearchResult(
     };
 }
 
-/// <summary>An enrolled scope to query invoices for.</summary>
-public sealed record MmsScope(AssociationLevel Level, string Number);
+/// <summary>
+/// An enrolled scope to query invoices for. <paramref name="ClientNumber"/> (and <paramref name="MatterNumber"/> for an
+/// invoice) is the scope's place in the MMS hierarchy as it was associated; connectors that can use it (the mirror's
+/// keys) do, the others query by <paramref name="Number"/>.
+/// </summary>
+public sealed record MmsScope(AssociationLevel Level, string Number, string? ClientNumber = null, string? MatterNumber = null)
+{
+    /// <summary>True when an invoice of this client, matter and number is inside the scope.</summary>
+    public bool Covers(string clientNumber, string matterNumber, string invoiceNumber) => Level switch
+    {
+        AssociationLevel.Client => string.Equals(Number, clientNumber, StringComparison.OrdinalIgnoreCase),
+        AssociationLevel.Matter => string.Equals(Number, matterNumber, StringComparison.OrdinalIgnoreCase),
+        _ => string.Equals(Number, invoiceNumber, StringComparison.OrdinalIgnoreCase),
+    };
+}
 
 /// <summary>The MMS is unreachable or answered badly; a run treats it as a failure.</summary>
 public sealed class MmsUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -218,7 +218,7 @@ public sealed class HttpMmsConnector : IMmsConnector
             throw row.Invalid("outstandingBalance", "exceeds the invoice total");
         }
 
-        return (new MmsInvoice(number, client, matter, invoiceDate, dueDate, total, outstanding, currency), row.ToString());
+        return (new MmsInvoice(number, client, matter, invoiceDate, dueDate, total, outstanding, currency) { PaymentReferences = row.References("paymentReferences") }, row.ToString());
     }
 
     private async Task<Page<T>> GetPageAsync<T>(string firmId, string relative, Func<Row, T> read, CancellationToken cancellationToken)
@@ -380,6 +380,34 @@ public sealed class HttpMmsConnector : IMmsConnector
             }
 
             return text;
+        }
+
+        /// <summary>An optional array of payment reference strings (what the MMS recorded the invoice's payments under).</summary>
+        public IReadOnlyList<string> References(string field)
+        {
+            if (!element.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return [];
+            }
+
+            if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MmsInvoice.MaxPaymentReferences)
+            {
+                throw Invalid(field, $"must be an array of at most {MmsInvoice.MaxPaymentReferences} strings");
+            }
+
+            var references = new List<string>();
+            foreach (var item in value.EnumerateArray())
+            {
+                var text = item.ValueKind == JsonValueKind.String ? item.GetString()!.Trim() : throw Invalid(field, "holds something that is not a string");
+                if (text.Length is 0 or > MaxNumberLength)
+                {
+                    throw Invalid(field, $"holds a reference that is not 1 to {MaxNumberLength} characters");
+                }
+
+                references.Add(text);
+            }
+
+            return references;
         }
 
         public NodaTime.LocalDate Date(string field)
