@@ -26,15 +26,15 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 
     [Function("PauseSchedule")]
     public Task<IResult> Pause([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/pause")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.PauseAsync(r.FirmId, scheduleId, r.IfMatch, c), ct);
+        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.PauseAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
     [Function("ResumeSchedule")]
     public Task<IResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/resume")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.ResumeAsync(r.FirmId, scheduleId, r.IfMatch, c), ct);
+        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.ResumeAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
     [Function("EndSchedule")]
     public Task<IResult> End([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/end")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.EndAsync(r.FirmId, scheduleId, r.IfMatch, c), ct);
+        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.EndAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
     [Function("GetEnrollments")]
     public Task<IResult> GetEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>

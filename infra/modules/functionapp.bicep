@@ -209,6 +209,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: string(runDrainMaxConcurrency)
         }
         {
+          name: 'Runs__MmsRetryDelays'
+          value: '00:01:00,00:05:00,00:15:00,01:00:00'
+        }
+        {
+          name: 'Runs__GatewayRetryDelays'
+          value: '00:00:30,00:02:00,00:10:00'
+        }
+        {
           name: 'Auth__Mode'
           value: 'AppServiceAuthentication'
         }

@@ -52,7 +52,7 @@ public static class DrainBenchmark
             var keys = await SeedAsync(store, firms, schedulesPerFirm);
             await using (var queue = new ServiceBusRunQueue(provider.GetRequiredService<ServiceBusClient>(), new QueueNames(queueName)))
             {
-                await queue.SendAsync(keys, CancellationToken.None);
+                await queue.SendAsync(keys.Select(k => new RunDispatch(k, null)).ToList(), CancellationToken.None);
             }
 
             store.Reset();

@@ -7,7 +7,7 @@ using PayConnect.Storage;
 namespace PayConnect.Connect;
 
 /// <summary>Firm settings, bank accounts and notification subscriptions.</summary>
-public sealed class FirmHandlers(IRecordStore store, IClock clock)
+public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsCache firms)
 {
     public const int MinSecretLength = 32;
     public const int MaxSecretLength = 256;
@@ -32,6 +32,20 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
         if (!Currencies.IsSupported(currency))
         {
             body.Errors.Add("currency", "Must be a supported ISO 4217 currency code such as USD.");
+        }
+
+        var threshold = body.Decimal("approvalThreshold", required: false);
+        long? thresholdMinor = null;
+        if (threshold is not null && Currencies.IsSupported(currency))
+        {
+            if (!Currencies.TryToMinor(threshold.Value, currency, out var minor) || minor <= 0)
+            {
+                body.Errors.Add("approvalThreshold", $"Must be more than zero with at most {Currencies.Exponent(currency)} decimals.");
+            }
+            else
+            {
+                thresholdMinor = minor;
+            }
         }
 
         var connector = body.Enum<MmsConnectorKind>("mmsConnector", required: false) ?? MmsConnectorKind.Mirror;
@@ -79,12 +93,16 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
             return new ApiResult.Invalid(body.Errors);
         }
 
-        var settings = new FirmSettings(firmId, name!, zone!, currency, clock.GetCurrentInstant(), connector, baseUrl, connector == MmsConnectorKind.Http ? secret : null);
+        var settings = new FirmSettings(firmId, name!, zone!, currency, clock.GetCurrentInstant(), connector, baseUrl, connector == MmsConnectorKind.Http ? secret : null)
+        {
+            ApprovalThresholdMinor = thresholdMinor,
+        };
         try
         {
             var stored = existing is null && ifMatch is null
                 ? await store.InsertAsync(firmId, settings, ct)
                 : await store.ReplaceAsync(firmId, settings, ifMatch ?? existing!.ETag, ct);
+            firms.Forget(firmId);
             return new ApiResult.Ok(View(stored.Value), stored.ETag);
         }
         catch (ConcurrencyException)
@@ -137,9 +155,9 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
 
         for (var i = 0; i < types.Count; i++)
         {
-            if (types[i] != NotificationSubscription.ErrorFailedAutoPay)
+            if (!NotificationTypes.All.Contains(types[i]))
             {
-                body.Errors.Add($"types[{i}]", $"Unknown notification type; supported: {NotificationSubscription.ErrorFailedAutoPay}.");
+                body.Errors.Add($"types[{i}]", $"Unknown notification type; supported: {string.Join(", ", NotificationTypes.All)}.");
             }
         }
 
@@ -181,6 +199,7 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock)
         mmsConnector = f.MmsConnector,
         mmsBaseUrl = f.MmsBaseUrl,
         mmsSharedSecretSet = f.MmsSharedSecret is not null,
+        approvalThreshold = new { minor = f.ApprovalThreshold(), currency = f.Currency, isDefault = f.ApprovalThresholdMinor is null },
         updatedAt = f.UpdatedAt,
     };
 }

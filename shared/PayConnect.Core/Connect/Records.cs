@@ -53,9 +53,22 @@ public sealed record FirmSettings(
     string? MmsBaseUrl = null,
     string? MmsSharedSecret = null) : IFirmRecord
 {
+    /// <summary>The approval threshold when a firm has set none: 25,000 in the firm's currency's major units.</summary>
+    public const long DefaultApprovalThresholdMajor = 25_000;
+
     public static string Table => "Firms";
 
     public string Key => "settings";
+
+    /// <summary>
+    /// A run whose allocation is above this many minor units waits for staff approval (SPEC §1 Approval ceiling);
+    /// null means the default (<see cref="DefaultApprovalThresholdMajor"/>).
+    /// </summary>
+    public long? ApprovalThresholdMinor { get; init; }
+
+    /// <summary>The firm-wide approval threshold in effect, in minor units of <see cref="Currency"/>.</summary>
+    public long ApprovalThreshold() =>
+        ApprovalThresholdMinor ?? checked(DefaultApprovalThresholdMajor * (long)Math.Pow(10, Currencies.IsSupported(Currency) ? Currencies.Exponent(Currency) : 2));
 
     /// <summary>The firm's time zone (UTC only if the stored id no longer resolves, which validation prevents).</summary>
     public DateTimeZone Zone() => FirmClock.TryResolveZone(TimeZone, out var zone, out _) ? zone : DateTimeZone.Utc;
@@ -137,14 +150,51 @@ public sealed record Association(
         Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }
 
-/// <summary>A staff address that receives a notification type (today: Error-Failed AutoPay).</summary>
+/// <summary>The notification types staff can subscribe to.</summary>
+public static class NotificationTypes
+{
+    /// <summary>A run failed for good (SPEC §2.6).</summary>
+    public const string ErrorFailedAutoPay = "ErrorFailedAutoPay";
+
+    /// <summary>A run is above its approval ceiling and waits for a person (SPEC §1 Approval ceiling).</summary>
+    public const string AwaitingApproval = "AwaitingApproval";
+
+    public static readonly IReadOnlyList<string> All = [ErrorFailedAutoPay, AwaitingApproval];
+}
+
+/// <summary>A staff address that receives notification types (<see cref="NotificationTypes"/>).</summary>
 public sealed record NotificationSubscription(string Email, string? DisplayName, IReadOnlyList<string> Types, Instant CreatedAt) : IFirmRecord
 {
-    public const string ErrorFailedAutoPay = "ErrorFailedAutoPay";
+    public const string ErrorFailedAutoPay = NotificationTypes.ErrorFailedAutoPay;
 
     public static string Table => "Subscriptions";
 
     public string Key => Email.ToLowerInvariant();
+}
+
+/// <summary>
+/// One enrolled association as the schedule's runs need it: the scope's place in the MMS, copied when the enrollment is
+/// saved so a run never reads the association records (an enrolled association cannot be deleted).
+/// </summary>
+public sealed record EnrolledScope(string AssociationId, AssociationLevel Level, string Number, string ClientNumber, string? MatterNumber)
+{
+    public static EnrolledScope Of(Association association) =>
+        new(association.Id, association.Level, association.ScopeNumber, association.ClientNumber, association.MatterNumber);
+
+    public Mms.MmsScope ToMmsScope() => new(Level, Number, ClientNumber, MatterNumber);
+}
+
+/// <summary>Why a schedule ended.</summary>
+public enum ScheduleEndReason
+{
+    /// <summary>Staff ended it.</summary>
+    Staff,
+
+    /// <summary>Its last occurrence ran (a one-year lifetime used up, a Once schedule's run).</summary>
+    Completed,
+
+    /// <summary>A payment plan whose enrolled invoices are all paid.</summary>
+    PaidOff,
 }
 
 /// <summary>An Auto-Pay schedule; enrollment is the set of the payer's association ids it pays.</summary>
@@ -172,6 +222,25 @@ public sealed record Schedule(
     public static string Table => "Schedules";
 
     public string Key => Id;
+
+    /// <summary>The enrolled scopes (same order as <see cref="EnrolledAssociationIds"/>).</summary>
+    public IReadOnlyList<EnrolledScope> EnrolledScopes { get; init; } = [];
+
+    /// <summary>Optional per-schedule maximum: a run allocating more waits for approval.</summary>
+    public long? MaxRunAmountMinor { get; init; }
+
+    /// <summary>The latest run date ever sent (never moves back, even when the cadence changes): later runs wait for it.</summary>
+    public LocalDate? LastSentRunDate { get; init; }
+
+    public ScheduleEndReason? EndReason { get; init; }
+
+    /// <summary>Who last paused, resumed or ended the schedule, and when.</summary>
+    public string? StateChangedBy { get; init; }
+
+    public Instant? StateChangedAt { get; init; }
+
+    /// <summary>True when staff stopped it (paused, or ended by a person) — runs not yet charging are skipped.</summary>
+    public bool StoppedByStaff => State == ScheduleState.Paused || (State == ScheduleState.Ended && EndReason is null or ScheduleEndReason.Staff);
 
     /// <summary>The schedule's place in time, for the scheduling rules.</summary>
     public ScheduleTimeline Timeline() =>

@@ -34,6 +34,9 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         var now = clock.GetCurrentInstant();
         var schedule = new Schedule(Ids.New("as"), payerId, fields.PaymentMethodId, fields.Name, fields.BankAccountId, fields.ArMessage,
             fields.Frequency.Format(), fields.FirstRunDate, fields.Rule, fields.CapMinor, firm.Value.Currency, ScheduleState.Active, [], now, now)
+            {
+                MaxRunAmountMinor = fields.MaxRunAmountMinor,
+            }
             .WithNextRun();
         var stored = await store.InsertAsync(firmId, schedule, ct);
         await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
@@ -71,6 +74,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             FirstRunDate = fields.FirstRunDate,
             AmountRule = fields.Rule,
             CapMinor = fields.CapMinor,
+            MaxRunAmountMinor = fields.MaxRunAmountMinor,
             UpdatedAt = clock.GetCurrentInstant(),
 
             // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
@@ -97,24 +101,34 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         return new ApiResult.Ok(new { items = page.Items.Select(s => View(s.Value)).ToList(), continuation = page.Continuation });
     }
 
-    public Task<ApiResult> PauseAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
+    /// <summary>Pauses: no run that has not charged yet will charge (it is recorded Skipped with who paused it).</summary>
+    public Task<ApiResult> PauseAsync(string firmId, string scheduleId, string by, string? ifMatch, CancellationToken ct) =>
         TransitionAsync(firmId, scheduleId, ifMatch, (s, _) => s.State switch
         {
-            ScheduleState.Active => s with { State = ScheduleState.Paused },
+            ScheduleState.Active => s with { State = ScheduleState.Paused, StateChangedBy = by, StateChangedAt = clock.GetCurrentInstant() },
             ScheduleState.Paused => s,
             _ => null,
         }, ct);
 
-    public Task<ApiResult> ResumeAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
+    public Task<ApiResult> ResumeAsync(string firmId, string scheduleId, string by, string? ifMatch, CancellationToken ct) =>
         TransitionAsync(firmId, scheduleId, ifMatch, (s, today) => s.State switch
         {
-            ScheduleState.Paused => s with { State = ScheduleState.Active, ResumedOn = s.Timeline().Resume(today).ResumedOn },
+            ScheduleState.Paused => s with
+            {
+                State = ScheduleState.Active,
+                ResumedOn = s.Timeline().Resume(today).ResumedOn,
+                StateChangedBy = by,
+                StateChangedAt = clock.GetCurrentInstant(),
+            },
             ScheduleState.Active => s,
             _ => null,
         }, ct);
 
-    public Task<ApiResult> EndAsync(string firmId, string scheduleId, string? ifMatch, CancellationToken ct) =>
-        TransitionAsync(firmId, scheduleId, ifMatch, (s, _) => s with { State = ScheduleState.Ended }, ct);
+    /// <summary>Ends the schedule for good: runs that have not charged yet are skipped.</summary>
+    public Task<ApiResult> EndAsync(string firmId, string scheduleId, string by, string? ifMatch, CancellationToken ct) =>
+        TransitionAsync(firmId, scheduleId, ifMatch, (s, _) => s.State == ScheduleState.Ended
+            ? s
+            : s with { State = ScheduleState.Ended, EndReason = ScheduleEndReason.Staff, StateChangedBy = by, StateChangedAt = clock.GetCurrentInstant() }, ct);
 
     public async Task<ApiResult> GetEnrollmentsAsync(string firmId, string scheduleId, CancellationToken ct)
     {
@@ -147,6 +161,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         }
 
         var levels = new List<AssociationLevel>();
+        var scopes = new List<EnrolledScope>();
         if (ids is not null)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -166,6 +181,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
                 else
                 {
                     levels.Add(association.Value.Level);
+                    scopes.Add(EnrolledScope.Of(association.Value));
                 }
             }
         }
@@ -187,6 +203,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         var updated = schedule.Value with
         {
             EnrolledAssociationIds = ids!,
+            EnrolledScopes = scopes,
             Lifetime = timeline.Lifetime,
             ResumedOn = timeline.ResumedOn,
             UpdatedAt = clock.GetCurrentInstant(),
@@ -252,7 +269,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         }
     }
 
-    private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor);
+    private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor, long? MaxRunAmountMinor);
 
     private async Task<ScheduleFields?> ReadAsync(string firmId, string payerId, FirmSettings firm, JsonBody body, CancellationToken ct, Schedule? existing = null)
     {
@@ -263,6 +280,18 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         var firstRunDate = body.Date("firstRunDate", required: true);
         var frequency = ReadFrequency(body);
         var (rule, capMinor) = ReadAmountRule(body, firm.Currency);
+        long? maxRunAmountMinor = null;
+        if (body.Decimal("maxRunAmount", required: false) is { } max)
+        {
+            if (!Currencies.TryToMinor(max, firm.Currency, out var minor) || minor <= 0)
+            {
+                body.Errors.Add("maxRunAmount", $"Must be more than zero with at most {Currencies.Exponent(firm.Currency)} decimals.");
+            }
+            else
+            {
+                maxRunAmountMinor = minor;
+            }
+        }
 
         if (paymentMethodId is not null &&
             (!Ids.IsWellFormed(paymentMethodId) || await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct) is null))
@@ -288,7 +317,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
 
         return body.Errors.Any
             ? null
-            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor);
+            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor, maxRunAmountMinor);
     }
 
     private static Frequency? ReadFrequency(JsonBody body)
@@ -375,7 +404,11 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         frequency = s.Frequency,
         firstRunDate = s.FirstRunDate,
         amountRule = new { kind = s.AmountRule, capMinor = s.CapMinor, currency = s.Currency },
+        maxRunAmountMinor = s.MaxRunAmountMinor,
         state = s.State,
+        endReason = s.EndReason,
+        stateChangedBy = s.StateChangedBy,
+        stateChangedAt = s.StateChangedAt,
         lifetime = s.Lifetime,
         enrolledAssociationIds = s.EnrolledAssociationIds,
         nextRunDate = s.NextRunDate,

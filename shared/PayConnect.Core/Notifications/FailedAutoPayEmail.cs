@@ -25,6 +25,9 @@ public sealed record FailedAutoPayDetails
     /// <summary>Human-readable reason, e.g. "Card declined: insufficient funds". Must not contain secrets.</summary>
     public required string FailureReason { get; init; }
 
+    /// <summary>Every attempt and what held the run up, oldest first, one line each (e.g. "2026-03-02 09:00 — attempt 1 declined: insufficient funds").</summary>
+    public IReadOnlyList<string> Attempts { get; init; } = [];
+
     /// <summary>Brand or bank name of the payment method, e.g. "Visa"; optional.</summary>
     public string? PaymentMethodLabel { get; init; }
 
@@ -45,9 +48,11 @@ public static class FailedAutoPayEmail
         Validate(details);
         var link = RunPageUrl(portalBaseUrl, details.ScheduleId, details.RunDate);
 
-        var subject = $"Error-Failed AutoPay: {OneLine(details.ScheduleName)} for {OneLine(details.PayerName)} on {IsoDate.Format(details.RunDate)}";
-        var rows = Rows(details);
-        return new EmailMessage(messageId, to, subject, PlainText(details, rows, link), Html(details, rows, link));
+        var subject = $"Error-Failed AutoPay: {EmailLayout.OneLine(details.ScheduleName)} for {EmailLayout.OneLine(details.PayerName)} on {IsoDate.Format(details.RunDate)}";
+        var intro = $"An Auto-Pay run for {details.FirmName} failed.";
+        return new EmailMessage(messageId, to, subject,
+            EmailLayout.PlainText(intro, Rows(details), "Review the run in PayConnect", link),
+            EmailLayout.Html("Error-Failed AutoPay", intro, Rows(details), "Review the run in PayConnect", link));
     }
 
     /// <summary>
@@ -106,6 +111,11 @@ public static class FailedAutoPayEmail
         }
 
         rows.Add(("Reason", d.FailureReason));
+        for (var i = 0; i < d.Attempts.Count; i++)
+        {
+            rows.Add(($"Attempt {i + 1}", d.Attempts[i]));
+        }
+
         return rows;
     }
 
@@ -117,27 +127,32 @@ public static class FailedAutoPayEmail
         (var label, var last4) => $"{label} ending in {last4}",
     };
 
-    private static string PlainText(FailedAutoPayDetails d, List<(string Label, string Value)> rows, Uri link)
+}
+
+/// <summary>The one layout of notification emails: an introduction, a table of label/value rows and a portal link.</summary>
+public static class EmailLayout
+{
+    public static string PlainText(string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link)
     {
-        var width = rows.Max(r => r.Label.Length) + 2;
+        var width = rows.Count == 0 ? 0 : rows.Max(r => r.Label.Length) + 2;
         var text = new StringBuilder();
-        text.Append("An Auto-Pay run for ").Append(d.FirmName).Append(" failed.\n\n");
+        text.Append(intro).Append("\n\n");
         foreach (var (label, value) in rows)
         {
             text.Append((label + ":").PadRight(width)).Append(value).Append('\n');
         }
 
-        text.Append("\nReview the run in PayConnect: ").Append(link.AbsoluteUri).Append('\n');
+        text.Append('\n').Append(linkText).Append(": ").Append(link.AbsoluteUri).Append('\n');
         return text.ToString();
     }
 
-    private static string Html(FailedAutoPayDetails d, List<(string Label, string Value)> rows, Uri link)
+    public static string Html(string title, string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link)
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
 
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Error-Failed AutoPay</title></head><body>\n");
-        html.Append("<p>An Auto-Pay run for <strong>").Append(E(d.FirmName)).Append("</strong> failed.</p>\n");
+        html.Append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title></head><body>\n");
+        html.Append("<p>").Append(E(intro)).Append("</p>\n");
         html.Append("<table>\n");
         foreach (var (label, value) in rows)
         {
@@ -145,11 +160,55 @@ public static class FailedAutoPayEmail
         }
 
         html.Append("</table>\n");
-        html.Append("<p><a href=\"").Append(E(link.AbsoluteUri)).Append("\">Review the run in PayConnect</a></p>\n");
+        html.Append("<p><a href=\"").Append(E(link.AbsoluteUri)).Append("\">").Append(E(linkText)).Append("</a></p>\n");
         html.Append("</body></html>\n");
         return html.ToString();
     }
 
-    // Names typed by people can hold line breaks; a subject is one line.
-    private static string OneLine(string s) => new string(s.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+    /// <summary>Names typed by people can hold line breaks; a subject is one line.</summary>
+    public static string OneLine(string s) => new string(s.Select(c => char.IsControl(c) ? ' ' : c).ToArray()).Trim();
+}
+
+/// <summary>What the AwaitingApproval email says about one run above its approval ceiling. Display data only.</summary>
+public sealed record AwaitingApprovalDetails
+{
+    public required string FirmName { get; init; }
+
+    public required string PayerName { get; init; }
+
+    public required string ScheduleId { get; init; }
+
+    public required string ScheduleName { get; init; }
+
+    public required LocalDate RunDate { get; init; }
+
+    public required Money Amount { get; init; }
+
+    public required string Why { get; init; }
+
+    public required int InvoiceCount { get; init; }
+}
+
+/// <summary>Composes the AwaitingApproval notification: a run waits for a person to approve or decline it.</summary>
+public static class AwaitingApprovalEmail
+{
+    public static EmailMessage Compose(string messageId, IReadOnlyList<EmailAddress> to, AwaitingApprovalDetails details, Uri portalBaseUrl)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        var link = FailedAutoPayEmail.RunPageUrl(portalBaseUrl, details.ScheduleId, details.RunDate);
+        var subject = $"AutoPay awaiting approval: {EmailLayout.OneLine(details.ScheduleName)} for {EmailLayout.OneLine(details.PayerName)}, {Currencies.Format(details.Amount)}";
+        var intro = $"An Auto-Pay run for {details.FirmName} is above its approval limit and waits for approval; nothing is charged until someone approves it.";
+        var rows = new List<(string, string)>
+        {
+            ("Payer", details.PayerName),
+            ("Schedule", details.ScheduleName),
+            ("Run date", FailedAutoPayEmail.FormatRunDate(details.RunDate)),
+            ("Amount", Currencies.Format(details.Amount)),
+            ("Invoices", details.InvoiceCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("Why approval is needed", details.Why),
+        };
+        return new EmailMessage(messageId, to, subject,
+            EmailLayout.PlainText(intro, rows, "Approve or decline the run in PayConnect", link),
+            EmailLayout.Html("AutoPay awaiting approval", intro, rows, "Approve or decline the run in PayConnect", link));
+    }
 }

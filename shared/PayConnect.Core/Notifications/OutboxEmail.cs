@@ -18,18 +18,21 @@ public enum OutboxState
 }
 
 /// <summary>
-/// One Error-Failed AutoPay email to one subscriber for one failed run attempt. Its key is derived from the run, the
-/// attempt and the address, so enqueueing it twice (a redelivered run) keeps one row, and the email's message id is
-/// derived from the same parts, so a resend after a crash is recognisable by the transport as the same email.
+/// One notification email to one subscriber about one thing (a run): rendered when it is enqueued, so the sender only
+/// sends. Its key is derived from the notification type, the source and the address, so enqueueing it again (a
+/// redelivered run) keeps one row, and its message id is derived from the same parts, so a resend after a crash is
+/// recognisable by the transport as the same email.
 /// </summary>
 public sealed record OutboxEmail(
     string Id,
     string FirmId,
-    string RunKey,
-    int Attempt,
+    string Type,
+    string SourceKey,
     string ToAddress,
     string? ToDisplayName,
-    FailedAutoPayDetails Details,
+    string Subject,
+    string PlainText,
+    string Html,
     OutboxState State,
     int Attempts,
     Instant NextAttemptAt,
@@ -46,13 +49,15 @@ public sealed record OutboxEmail(
 
     public string? TransportReference { get; init; }
 
-    /// <summary><c>{scheduleId}~{yyyy-MM-dd}~{attempt}~{address}</c>: one row per run attempt and subscriber.</summary>
-    public static string IdOf(string runKeyRecordKey, int attempt, string address) =>
-        $"{runKeyRecordKey}~{attempt}~{address.Trim().ToLowerInvariant()}";
+    /// <summary><c>{type}~{source}~{address}</c>: one row per notification type, source and subscriber.</summary>
+    public static string IdOf(string type, string sourceKey, string address) =>
+        $"{type}~{sourceKey}~{address.Trim().ToLowerInvariant()}";
 
     /// <summary>The email's message id: stable for this row, free of spaces, safe in every transport.</summary>
-    public string MessageId =>
-        "failed-autopay-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{FirmId}|{RunKey}|{Attempt}|{ToAddress.ToLowerInvariant()}")))[..40];
+    public string MessageId => MessageIdOf(FirmId, Type, SourceKey, ToAddress);
+
+    public static string MessageIdOf(string firmId, string type, string sourceKey, string address) =>
+        type.ToLowerInvariant() + "-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{firmId}|{type}|{sourceKey}|{address.Trim().ToLowerInvariant()}")))[..40];
 }
 
 /// <summary>

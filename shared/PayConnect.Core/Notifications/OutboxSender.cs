@@ -32,14 +32,19 @@ public sealed record OutboxOptions
 public sealed record OutboxSendReport(int Sent, int Deferred, int Rejected, int NotDue);
 
 /// <summary>
-/// Writes failure notifications into the outbox (one row per failed run attempt and subscriber, inserted
-/// idempotently) and registers them in the pending index.
+/// Writes notification emails into the outbox: one row per notification type, source and subscriber of that type,
+/// inserted idempotently, and registered in the pending index (SPEC §2.6: exactly one per run per recipient).
 /// </summary>
-public sealed class FailureOutbox(IRecordStore store, IClock clock)
+public sealed class NotificationOutbox(IRecordStore store, IClock clock)
 {
-    /// <summary>Enqueues one email per subscriber of Error-Failed AutoPay; safe to call again for the same run attempt.</summary>
-    /// <returns>How many subscribers the run has.</returns>
-    public async Task<int> EnqueueAsync(string firmId, string runKey, string runRecordKey, int attempt, FailedAutoPayDetails details, CancellationToken cancellationToken)
+    /// <summary>Enqueues one email per subscriber of <paramref name="type"/>; safe to call again for the same source.</summary>
+    /// <param name="firmId">The firm.</param>
+    /// <param name="type">The notification type (<see cref="NotificationTypes"/>).</param>
+    /// <param name="sourceKey">What the notification is about (a run key); with the type, it makes the email unique.</param>
+    /// <param name="compose">Builds the email for a message id and recipient.</param>
+    /// <param name="cancellationToken">Cancels the work; a repeat call finishes it.</param>
+    /// <returns>How many subscribers the type has.</returns>
+    public async Task<int> EnqueueAsync(string firmId, string type, string sourceKey, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
         var subscribers = new List<NotificationSubscription>();
@@ -47,7 +52,7 @@ public sealed class FailureOutbox(IRecordStore store, IClock clock)
         do
         {
             var page = await store.ListAsync<NotificationSubscription>(
-                firmId, string.Empty, 200, continuation, s => s.Types.Contains(NotificationSubscription.ErrorFailedAutoPay), cancellationToken).ConfigureAwait(false);
+                firmId, string.Empty, 200, continuation, s => s.Types.Contains(type), cancellationToken).ConfigureAwait(false);
             subscribers.AddRange(page.Items.Select(i => i.Value));
             continuation = page.Continuation;
         }
@@ -55,18 +60,20 @@ public sealed class FailureOutbox(IRecordStore store, IClock clock)
 
         foreach (var subscriber in subscribers)
         {
-            var id = OutboxEmail.IdOf(runRecordKey, attempt, subscriber.Email);
+            var id = OutboxEmail.IdOf(type, sourceKey, subscriber.Email);
+            var message = compose(OutboxEmail.MessageIdOf(firmId, type, sourceKey, subscriber.Email), new EmailAddress(subscriber.Email, subscriber.DisplayName));
 
             // Index first: an index entry without its email is harmless (dropped later), an email without an index entry would never be sent.
             await store.UpsertAsync(OutboxPendingEntry.Partition, new OutboxPendingEntry(firmId, id, now), cancellationToken).ConfigureAwait(false);
-            var email = new OutboxEmail(id, firmId, runKey, attempt, subscriber.Email, subscriber.DisplayName, details, OutboxState.Pending, 0, now, now, now);
+            var email = new OutboxEmail(id, firmId, type, sourceKey, subscriber.Email, subscriber.DisplayName, message.Subject, message.PlainText, message.Html,
+                OutboxState.Pending, 0, now, now, now);
             try
             {
                 await store.InsertAsync(firmId, email, cancellationToken).ConfigureAwait(false);
             }
             catch (ConcurrencyException ex) when (ex.AlreadyExists)
             {
-                // Enqueued by an earlier delivery of the same run: one email per run attempt and subscriber.
+                // Enqueued by an earlier delivery: one email per source, type and subscriber.
                 var existing = await store.GetAsync<OutboxEmail>(firmId, id, cancellationToken).ConfigureAwait(false);
                 if (existing is not null && existing.Value.State != OutboxState.Pending)
                 {
@@ -166,7 +173,7 @@ public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock
         OutboxEmail next;
         try
         {
-            var message = FailedAutoPayEmail.Compose(email.MessageId, [new EmailAddress(email.ToAddress, email.ToDisplayName)], email.Details, options.PortalBaseUrl);
+            var message = new EmailMessage(email.MessageId, [new EmailAddress(email.ToAddress, email.ToDisplayName)], email.Subject, email.PlainText, email.Html);
             var result = await sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
             next = result.IsSent
                 ? email with { State = OutboxState.Sent, Attempts = attempts, SentAt = clock.GetCurrentInstant(), TransportReference = result.TransportReference, LastError = null }

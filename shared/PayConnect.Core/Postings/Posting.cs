@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using NodaTime;
 using NodaTime.Text;
@@ -18,8 +19,10 @@ public enum PostingState
 public sealed record PostingAudit(int Version, string Action, PostingState? From, PostingState To, string By, Instant At, string? Reason);
 
 /// <summary>
-/// The payment of one invoice by one run (SPEC §2.5). The key is derived from the invoice and the run, so a resumed run
-/// writes the same rows again instead of new ones, and the pending postings of an invoice are one key-prefix query.
+/// The payment of one invoice by one run (SPEC §2.5). The id is derived from the invoice and the run, so a resumed run
+/// writes the same rows again instead of new ones. Postings live in the firm's ledger partition beside their run and
+/// its holds and are written in the same commit as the run's move to Posted. Their state is the firm's bookkeeping
+/// (has the MMS been told?); it never decides what is still owed — holds do (SPEC §2.3).
 /// The audit trail lives inside the record: it changes in the same write as the state, so no change can lose its entry.
 /// </summary>
 public sealed record Posting(
@@ -46,11 +49,21 @@ public sealed record Posting(
 
     private static readonly LocalDatePattern DatePattern = LocalDatePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd");
 
-    public static string Table => "Postings";
+    public const string KeyPrefix = "P~";
 
-    public string Key => Id;
+    public static string Table => Runs.LedgerTable.Name;
+
+    public string Key => KeyOf(Id);
 
     public string? VoidReason { get; init; }
+
+    /// <summary>The payment reference to record in the MMS; a sync agent reporting it among the invoice's payments ends the hold.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>The charge is accepted but settles later (ACH): the money is not in the firm's account yet.</summary>
+    public bool SettlementPending { get; init; }
+
+    public static string KeyOf(string id) => KeyPrefix + id;
 
     public Money Amount => new(AmountMinor, Currency);
 
@@ -58,7 +71,7 @@ public sealed record Posting(
     public static string IdOf(string invoiceNumber, string scheduleId, LocalDate runDate) =>
         InvoicePrefix(invoiceNumber) + scheduleId + "~" + DatePattern.Format(runDate);
 
-    /// <summary>The key prefix shared by every posting of one invoice.</summary>
+    /// <summary>The id prefix shared by every posting of one invoice.</summary>
     public static string InvoicePrefix(string invoiceNumber) =>
         Convert.ToBase64String(Encoding.UTF8.GetBytes(invoiceNumber.ToUpperInvariant())).TrimEnd('=').Replace('+', '-').Replace('/', '_') + "~";
 
@@ -72,4 +85,25 @@ public sealed record Posting(
             UpdatedAt = at,
             VoidReason = to == PostingState.Voided ? reason : VoidReason,
         };
+}
+
+/// <summary>
+/// The payment reference of one invoice paid by one run: short, stable, and the same on every retry, so the firm's
+/// books can record it and a sync agent can report it back (<c>paymentReferences</c> of an invoice).
+/// </summary>
+public static class PaymentReference
+{
+    private const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+    public static string For(string runKey, string invoiceNumber)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(runKey + "|" + invoiceNumber.ToUpperInvariant()));
+        var text = new StringBuilder("PC-", 15);
+        for (var i = 0; i < 10; i++)
+        {
+            text.Append(Alphabet[hash[i] % Alphabet.Length]);
+        }
+
+        return text.ToString();
+    }
 }

@@ -54,7 +54,7 @@ public sealed class PostingHandlers(IRecordStore store, IClock clock)
 
         var payerId = string.IsNullOrEmpty(query.PayerId) ? null : query.PayerId;
         var scheduleId = string.IsNullOrEmpty(query.ScheduleId) ? null : query.ScheduleId;
-        var page = await store.ListAsync<Posting>(firmId, string.Empty, paging.PageSize, paging.Continuation, p =>
+        var page = await store.ListAsync<Posting>(firmId, Posting.KeyPrefix, paging.PageSize, paging.Continuation, p =>
             (state is null || p.State == state)
             && (from is null || p.RunDate >= from)
             && (to is null || p.RunDate <= to)
@@ -134,7 +134,7 @@ public sealed class PostingHandlers(IRecordStore store, IClock clock)
     }
 
     private async Task<Stored<Posting>?> FindAsync(string firmId, string postingId, CancellationToken ct) =>
-        postingId.Length is > 0 and <= 400 ? await store.GetAsync<Posting>(firmId, postingId, ct) : null;
+        postingId.Length is > 0 and <= 400 ? await store.GetAsync<Posting>(firmId, Posting.KeyOf(postingId), ct) : null;
 
     private static LocalDate? Date(string? text, string field, FieldErrors errors)
     {

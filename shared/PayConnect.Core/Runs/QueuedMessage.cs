@@ -16,6 +16,13 @@ public abstract record MessageOutcome
     /// <summary>A transient problem: release the message so it is delivered again.</summary>
     public sealed record Retry(string Reason) : MessageOutcome;
 
+    /// <summary>
+    /// Not now: complete this message and send <paramref name="Body"/> as a new message with <paramref name="MessageId"/>,
+    /// delivered after <paramref name="Delay"/> (a scheduled message). Used for waits longer than a lock should be held
+    /// (an unreachable MMS, an earlier run still charging), so that retries are spread out instead of burning deliveries.
+    /// </summary>
+    public sealed record Reschedule(TimeSpan Delay, string MessageId, ReadOnlyMemory<byte> Body, string Reason) : MessageOutcome;
+
     /// <summary>The message can never succeed (malformed, unknown): park it in the dead-letter queue.</summary>
     public sealed record DeadLetter(string Reason, string Description) : MessageOutcome;
 

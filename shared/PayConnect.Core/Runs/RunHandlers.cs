@@ -1,14 +1,277 @@
+using NodaTime;
 using NodaTime.Text;
 using PayConnect.Api;
 using PayConnect.Connect;
+using PayConnect.Mms;
 using PayConnect.Storage;
 
 namespace PayConnect.Runs;
 
-/// <summary>Reads run records: what a run allocated, charged and why it failed.</summary>
-public sealed class RunHandlers(IRecordStore store)
+/// <summary>A run as the API shows it: what it allocated, charged and why it stopped. Never the payment token.</summary>
+public sealed record RunView(
+    string RunKey,
+    string ScheduleId,
+    LocalDate RunDate,
+    RunState State,
+    int Attempt,
+    IReadOnlyList<RunLine> Lines,
+    long? AmountMinor,
+    string? Currency,
+    string? ChargeId,
+    bool SettlementPending,
+    string? FailureCode,
+    string? FailureReason,
+    string? SkippedBy,
+    LocalDate? RetryOn,
+    Instant? ParkedUntil,
+    RunApproval? Approval,
+    IReadOnlyList<RunEvent> Events,
+    string? PayerId,
+    string? PaymentMethodId,
+    string? BankAccountId,
+    Instant CreatedAt,
+    Instant UpdatedAt)
 {
+    public static RunView Of(RunRecord r) => new(
+        r.RunKey, r.ScheduleId, r.RunDate, r.State, r.Attempt, r.Lines, r.AmountMinor, r.Currency, r.ChargeId, r.SettlementPending,
+        r.FailureCode, r.FailureReason, r.SkippedBy, r.RetryOn, r.ParkedUntil, r.Approval, r.Events,
+        r.Snapshot?.PayerId, r.Snapshot?.PaymentMethodId, r.Snapshot?.BankAccountId, r.CreatedAt, r.UpdatedAt);
+}
+
+/// <summary>
+/// Runs through the API: read one, list a schedule's runs or the approval queue, and approve or decline a run waiting
+/// for approval (SPEC §1 Approval ceiling). Approval re-checks every line against the MMS and the holds now, so a run
+/// approved days later never pays what has been paid meanwhile.
+/// </summary>
+public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnector mms, RunRetries retries, IRunQueue queue, LedgerMigration migration, IClock clock)
+{
+    public const int MaxReasonLength = 250;
+
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, string date, CancellationToken ct)
+    {
+        var (errors, runDate) = Validate(scheduleId, date);
+        if (errors.Any)
+        {
+            return new ApiResult.Invalid(errors);
+        }
+
+        await migration.EnsureAsync(firmId, ct);
+        var run = await ledger.RunAsync(firmId, scheduleId, runDate, ct);
+        return run is null ? new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.") : new ApiResult.Ok(RunView.Of(run.Value), run.ETag);
+    }
+
+    /// <summary>The approval queue (<c>state=AwaitingApproval</c>) or one schedule's runs, optionally of one state.</summary>
+    public async Task<ApiResult> ListAsync(string firmId, string? scheduleId, string? state, Paging paging, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        RunState? wanted = null;
+        if (!string.IsNullOrEmpty(state))
+        {
+            if (!int.TryParse(state, out _) && Enum.TryParse<RunState>(state, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors.Add("state", $"Must be one of: {string.Join(", ", Enum.GetNames<RunState>())}.");
+            }
+        }
+
+        if (!string.IsNullOrEmpty(scheduleId) && !Ids.IsWellFormed(scheduleId))
+        {
+            errors.Add("scheduleId", "Is not a valid id.");
+        }
+        else if (string.IsNullOrEmpty(scheduleId) && wanted != RunState.AwaitingApproval && !errors.Any)
+        {
+            errors.Add("scheduleId", "Is required unless state is AwaitingApproval.");
+        }
+
+        if (errors.Any)
+        {
+            return new ApiResult.Invalid(errors);
+        }
+
+        await migration.EnsureAsync(firmId, ct);
+        if (string.IsNullOrEmpty(scheduleId))
+        {
+            var queued = await ledger.AwaitingApprovalAsync(firmId, paging.PageSize, paging.Continuation, ct);
+            var runs = new List<RunView>();
+            foreach (var entry in queued.Items)
+            {
+                if (await ledger.RunAsync(firmId, entry.Value.ScheduleId, entry.Value.RunDate, ct) is { Value.State: RunState.AwaitingApproval } run)
+                {
+                    runs.Add(RunView.Of(run.Value));
+                }
+            }
+
+            return new ApiResult.Ok(new { items = runs, continuation = queued.Continuation });
+        }
+
+        var page = await ledger.RunsAsync(firmId, scheduleId, paging.PageSize, paging.Continuation, r => wanted is null || r.State == wanted, ct);
+        return new ApiResult.Ok(new { items = page.Items.Select(i => RunView.Of(i.Value)).ToList(), continuation = page.Continuation });
+    }
+
+    /// <summary>Approves a run waiting for approval: its lines are re-checked against what is available now, then it is charged.</summary>
+    public async Task<ApiResult> ApproveAsync(string firmId, string scheduleId, string date, string by, string? ifMatch, CancellationToken ct)
+    {
+        var (errors, runDate) = Validate(scheduleId, date);
+        if (errors.Any)
+        {
+            return new ApiResult.Invalid(errors);
+        }
+
+        await migration.EnsureAsync(firmId, ct);
+        var run = await ledger.RunAsync(firmId, scheduleId, runDate, ct);
+        if (run is null)
+        {
+            return new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.");
+        }
+
+        if (ifMatch is not null && ifMatch != run.ETag)
+        {
+            return ApiResult.StaleETag();
+        }
+
+        if (run.Value.State != RunState.AwaitingApproval)
+        {
+            return new ApiResult.Conflict($"The run is {run.Value.State}; only a run awaiting approval can be approved.", FieldErrors.One("state", $"Is {run.Value.State}."));
+        }
+
+        var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (RunAllocator.StopReason(schedule?.Value, run.Value) is { } stop)
+        {
+            return new ApiResult.Conflict($"The run cannot be approved: {stop.Why} Decline it instead.");
+        }
+
+        IReadOnlyList<MmsInvoice> invoices;
+        try
+        {
+            invoices = await mms.OutstandingInvoicesAsync(firmId, schedule!.Value.EnrolledScopes.Select(s => s.ToMmsScope()).ToList(), ct);
+        }
+        catch (MmsUnavailableException ex)
+        {
+            return new ApiResult.DependencyUnavailable($"The matter management system could not be reached to re-check the run; nothing was changed: {ex.Message}");
+        }
+
+        var view = invoices.ToDictionary(i => i.Key, i => new MmsInvoiceState(i.OutstandingMinor, i.PaymentReferences.ToHashSet(StringComparer.OrdinalIgnoreCase)), StringComparer.Ordinal);
+        for (var round = 0; round < 8; round++)
+        {
+            var now = clock.GetCurrentInstant();
+            var ledgers = await ledger.LedgersAsync(firmId, run.Value.Lines.Select(l => l.ClientNumber), ct);
+            var held = HoldRules.Held(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view, run.Value.RunKey);
+            var lines = run.Value.Lines
+                .Select(l => l with
+                {
+                    AmountMinor = Math.Min(l.AmountMinor, view.TryGetValue(l.InvoiceNumber.ToUpperInvariant(), out var invoice)
+                        ? Math.Max(0, invoice.OutstandingMinor - held.GetValueOrDefault(l.InvoiceNumber.ToUpperInvariant()))
+                        : 0),
+                })
+                .Where(l => l.AmountMinor > 0)
+                .ToList();
+            var approved = run.Value.Approve(by, lines, now);
+            var writes = new List<RecordWrite> { RecordWrite.Replace(approved, run.ETag) };
+            foreach (var (client, stored) in ledgers)
+            {
+                if (stored is null)
+                {
+                    continue;
+                }
+
+                var mine = lines.Where(l => l.ClientNumber.Equals(client, StringComparison.OrdinalIgnoreCase)).ToList();
+                var next = HoldRules.Add(
+                    HoldRules.Release(stored.Value, run.Value.RunKey, now),
+                    run.Value.RunKey,
+                    mine.Select(l => (l.InvoiceNumber, l.MatterNumber, l.AmountMinor, run.Value.Currency!, view[l.InvoiceNumber.ToUpperInvariant()].OutstandingMinor)),
+                    now);
+                writes.Add(RecordWrite.Replace(next, stored.ETag));
+            }
+
+            writes.Add(RecordWrite.Delete<ApprovalQueueEntry>(ApprovalQueueEntry.KeyOf(scheduleId, runDate), null));
+            try
+            {
+                var etags = await ledger.CommitAsync(firmId, writes, ct);
+                if (approved.State == RunState.Allocated)
+                {
+                    await SendAsync(firmId, approved, now, ct);
+                }
+
+                return new ApiResult.Ok(RunView.Of(approved), etags[0]);
+            }
+            catch (ConcurrencyException ex) when (ex.FailedIndex is > 0 && ex.FailedIndex < writes.Count - 1)
+            {
+                // Another run changed one of these clients' holds: check the lines again.
+            }
+            catch (ConcurrencyException)
+            {
+                return ApiResult.StaleETag();
+            }
+        }
+
+        return new ApiResult.Conflict("Other runs kept changing the same invoices; try again.");
+    }
+
+    /// <summary>Declines a run waiting for approval: it is skipped (who and why recorded) and its holds released.</summary>
+    public async Task<ApiResult> DeclineAsync(string firmId, string scheduleId, string date, JsonBody body, string by, string? ifMatch, CancellationToken ct)
+    {
+        var reason = body.String("reason", required: true, maxLength: MaxReasonLength);
+        var (errors, runDate) = Validate(scheduleId, date);
+        foreach (var (field, messages) in errors.ToDictionary())
+        {
+            foreach (var message in messages)
+            {
+                body.Errors.Add(field, message);
+            }
+        }
+
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        await migration.EnsureAsync(firmId, ct);
+        var run = await ledger.RunAsync(firmId, scheduleId, runDate, ct);
+        if (run is null)
+        {
+            return new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.");
+        }
+
+        if (ifMatch is not null && ifMatch != run.ETag)
+        {
+            return ApiResult.StaleETag();
+        }
+
+        if (run.Value.State != RunState.AwaitingApproval)
+        {
+            return new ApiResult.Conflict($"The run is {run.Value.State}; only a run awaiting approval can be declined.", FieldErrors.One("state", $"Is {run.Value.State}."));
+        }
+
+        try
+        {
+            var declined = await ledger.ReleaseAsync(firmId, run, run.Value.DeclineApproval(by, reason!, clock.GetCurrentInstant()), clock.GetCurrentInstant, 8, ct);
+            return new ApiResult.Ok(RunView.Of(declined.Value), declined.ETag);
+        }
+        catch (ConcurrencyException)
+        {
+            return ApiResult.StaleETag();
+        }
+    }
+
+    /// <summary>The approved run goes to the queue now; the retry index brings it too if this send is lost.</summary>
+    private async Task SendAsync(string firmId, RunRecord run, Instant now, CancellationToken ct)
+    {
+        var entry = new RunRetryEntry(firmId, run.RunKey, run.Attempt, now);
+        await retries.ScheduleAsync(entry, ct);
+        try
+        {
+            await queue.SendRetriesAsync([entry], ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // The fan-out sends the entry on its next tick.
+        }
+    }
+
+    private static (FieldErrors Errors, LocalDate Date) Validate(string scheduleId, string date)
     {
         var errors = new FieldErrors();
         if (!Ids.IsWellFormed(scheduleId))
@@ -22,12 +285,6 @@ public sealed class RunHandlers(IRecordStore store)
             errors.Add("date", "Must be a date in the form yyyy-MM-dd.");
         }
 
-        if (errors.Any)
-        {
-            return new ApiResult.Invalid(errors);
-        }
-
-        var run = await store.GetAsync<RunRecord>(firmId, RunRecord.KeyOf(scheduleId, parsed.Value), ct);
-        return run is null ? new ApiResult.NotFound($"No run of schedule '{scheduleId}' on {date}.") : new ApiResult.Ok(run.Value with { PaymentMethodToken = null }, run.ETag);
+        return (errors, parsed.Success ? parsed.Value : default);
     }
 }

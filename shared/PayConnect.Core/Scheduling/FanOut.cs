@@ -172,7 +172,7 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
         {
             if (due.Count > 0)
             {
-                await queue.SendAsync(due.Select(d => new RunKey(entry.Value.FirmId, entry.Value.ScheduleId, d)).ToList(), ct).ConfigureAwait(false);
+                await queue.SendAsync(Dispatches(entry.Value.FirmId, schedule.Value, due), ct).ConfigureAwait(false);
             }
         }
         catch (Exception) when (!ct.IsCancellationRequested)
@@ -206,14 +206,35 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
         return new Outcome(due.Count, due.Count > 0, false, 1);
     }
 
+    /// <summary>
+    /// The due runs of one schedule, each naming the run sent just before it (the last one sent earlier, then the
+    /// previous one of this batch): a run does not allocate while that one is charging (SPEC §2.1, runs in date order).
+    /// </summary>
+    public static IReadOnlyList<RunDispatch> Dispatches(string firmId, Schedule schedule, IReadOnlyList<LocalDate> due)
+    {
+        var dispatches = new List<RunDispatch>(due.Count);
+        var previous = schedule.LastSentRunDate;
+        foreach (var date in due)
+        {
+            dispatches.Add(new RunDispatch(new RunKey(firmId, schedule.Id, date), previous < date ? previous : null));
+            previous = date;
+        }
+
+        return dispatches;
+    }
+
+    /// <summary>
+    /// Moves the schedule's cursor past what was sent. The schedule stays as it is even when nothing is left to send:
+    /// it becomes Ended only after its last run has finished (the run engine ends it, SPEC §1 Lifetime).
+    /// </summary>
     private Schedule AdvancePast(Schedule schedule, LocalDate lastSent)
     {
         var timeline = schedule.Timeline().MarkScheduled(lastSent);
         return schedule with
         {
             LastScheduledRunDate = timeline.LastScheduledRunDate,
+            LastSentRunDate = schedule.LastSentRunDate is { } sent && sent > lastSent ? sent : lastSent,
             NextRunDate = timeline.NextRunDate,
-            State = timeline.IsFinished && schedule.Lifetime == ScheduleLifetime.OneYear ? ScheduleState.Ended : schedule.State,
             UpdatedAt = clock.GetCurrentInstant(),
         };
     }

@@ -61,6 +61,12 @@ public static class AppSettings
     [Setting(SettingScope.Everywhere, "Runs processed in parallel by one drain invocation.")]
     public const string RunDrainMaxConcurrency = "RunDrain__MaxConcurrency";
 
+    [Setting(SettingScope.Everywhere, "Waits (comma-separated hh:mm:ss) before an Auto-Pay run asks an unreachable MMS again; the run fails after the last.")]
+    public const string RunsMmsRetryDelays = "Runs__MmsRetryDelays";
+
+    [Setting(SettingScope.Everywhere, "Waits (comma-separated hh:mm:ss) before a run asks the gateway again about an unconfirmed charge; then the run is parked.")]
+    public const string RunsGatewayRetryDelays = "Runs__GatewayRetryDelays";
+
     [Setting(SettingScope.Everywhere, "AppServiceAuthentication in Azure; Development locally.")]
     public const string AuthMode = "Auth__Mode";
 

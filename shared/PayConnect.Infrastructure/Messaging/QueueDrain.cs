@@ -23,7 +23,7 @@ public sealed record DrainOptions
 }
 
 /// <summary>What one drain invocation did.</summary>
-public sealed record DrainResult(int Received, int Completed, int Abandoned, int DeadLettered);
+public sealed record DrainResult(int Received, int Completed, int Abandoned, int DeadLettered, int Rescheduled = 0);
 
 /// <summary>
 /// Receives from a queue with peek-lock inside a time budget and settles each message itself, because the
@@ -41,10 +41,11 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
             ReceiveMode = ServiceBusReceiveMode.PeekLock,
             PrefetchCount = 0,
         });
+        await using var sender = client.CreateSender(queueName);
 
         var clock = Stopwatch.StartNew();
         var inHand = new ConcurrentDictionary<string, ServiceBusReceivedMessage>(StringComparer.Ordinal);
-        int received = 0, completed = 0, abandoned = 0, deadLettered = 0;
+        int received = 0, completed = 0, abandoned = 0, deadLettered = 0, rescheduled = 0;
         using var renewalStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var renewal = RenewLocksAsync(receiver, inHand, options.LockRenewalInterval, renewalStop.Token);
         using var slots = new SemaphoreSlim(options.MaxConcurrency);
@@ -99,7 +100,7 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
             await renewal.ConfigureAwait(false);
         }
 
-        return new DrainResult(received, completed, abandoned, deadLettered);
+        return new DrainResult(received, completed, abandoned, deadLettered, rescheduled);
 
         async Task HandleOneAsync(ServiceBusReceivedMessage message)
         {
@@ -128,6 +129,31 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
                         logger.LogError("Message {MessageId} dead-lettered: {Reason}", message.MessageId, dead.Reason);
                         await receiver.DeadLetterMessageAsync(message, dead.Reason, dead.Description, CancellationToken.None).ConfigureAwait(false);
                         Interlocked.Increment(ref deadLettered);
+                        break;
+                    case MessageOutcome.Reschedule later:
+                        // The later copy first: if completing the original then fails, the original comes back and is
+                        // handled again (the handler is idempotent); the reverse order could lose the run.
+                        try
+                        {
+                            await sender.SendMessageAsync(new ServiceBusMessage(BinaryData.FromBytes(later.Body))
+                            {
+                                MessageId = later.MessageId,
+                                ContentType = message.ContentType,
+                                Subject = message.Subject,
+                                ScheduledEnqueueTime = DateTimeOffset.UtcNow + later.Delay,
+                            }, CancellationToken.None).ConfigureAwait(false);
+                        }
+                        catch (ServiceBusException ex)
+                        {
+                            logger.LogWarning(ex, "Message {MessageId} could not be sent again later; releasing it for redelivery", message.MessageId);
+                            await receiver.AbandonMessageAsync(message, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+                            Interlocked.Increment(ref abandoned);
+                            break;
+                        }
+
+                        logger.LogInformation("Message {MessageId} sent again as {NextMessageId} in {Delay}: {Reason}", message.MessageId, later.MessageId, later.Delay, later.Reason);
+                        await receiver.CompleteMessageAsync(message, CancellationToken.None).ConfigureAwait(false);
+                        Interlocked.Increment(ref rescheduled);
                         break;
                     case MessageOutcome.Retry retry:
                         logger.LogInformation("Message {MessageId} released for retry: {Reason}", message.MessageId, retry.Reason);

@@ -11,11 +11,11 @@ public sealed class ServiceBusRunQueue(ServiceBusClient client, QueueNames queue
 {
     private readonly ServiceBusSender _sender = client.CreateSender(queues.Runs);
 
-    public Task SendAsync(IReadOnlyList<RunKey> runs, CancellationToken cancellationToken) =>
-        SendAllAsync(runs.Select(r => ToMessage(r.Format(), r.Format())), cancellationToken);
+    public Task SendAsync(IReadOnlyList<RunDispatch> runs, CancellationToken cancellationToken) =>
+        SendAllAsync(runs.Select(r => ToMessage(r.MessageId ?? r.Key.Format(), new RunMessage(r.Key.Format()) { After = r.After })), cancellationToken);
 
     public Task SendRetriesAsync(IReadOnlyList<RunRetryEntry> retries, CancellationToken cancellationToken) =>
-        SendAllAsync(retries.Select(r => ToMessage(r.MessageId, r.RunKey)), cancellationToken);
+        SendAllAsync(retries.Select(r => ToMessage(r.MessageId, new RunMessage(r.RunKey))), cancellationToken);
 
     private async Task SendAllAsync(IEnumerable<ServiceBusMessage> messages, CancellationToken cancellationToken)
     {
@@ -39,8 +39,8 @@ public sealed class ServiceBusRunQueue(ServiceBusClient client, QueueNames queue
 
     public ValueTask DisposeAsync() => _sender.DisposeAsync();
 
-    private static ServiceBusMessage ToMessage(string messageId, string runKey) =>
-        new(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(new RunMessage(runKey), RecordJson.Options)))
+    private static ServiceBusMessage ToMessage(string messageId, RunMessage body) =>
+        new(BinaryData.FromBytes(JsonSerializer.SerializeToUtf8Bytes(body, RecordJson.Options)))
         {
             MessageId = messageId,
             ContentType = "application/json",

@@ -10,7 +10,7 @@ namespace PayConnect.Infrastructure.Mms;
 /// the embedded mirror (the default, also for a firm without settings) or its HTTP endpoint.
 /// </summary>
 public sealed class FirmMmsConnector(
-    IRecordStore store,
+    FirmSettingsCache firms,
     MirrorMmsConnector mirror,
     IHttpClientFactory httpClients,
     HttpMmsOptions options,
@@ -31,7 +31,7 @@ public sealed class FirmMmsConnector(
 
     private async Task<IMmsConnector> ForFirmAsync(string firmId, CancellationToken cancellationToken)
     {
-        var settings = (await store.GetAsync<FirmSettings>(firmId, "settings", cancellationToken).ConfigureAwait(false))?.Value;
+        var settings = await firms.GetAsync(firmId, cancellationToken).ConfigureAwait(false);
         if (settings is null || settings.MmsConnector == MmsConnectorKind.Mirror)
         {
             return mirror;

@@ -17,7 +17,7 @@ public sealed class FanOutRetryTests(Emulators emulators)
         private readonly ServiceBusRunQueue _inner = new(client, queues);
         private int _calls;
 
-        public Task SendAsync(IReadOnlyList<RunKey> runs, CancellationToken cancellationToken) =>
+        public Task SendAsync(IReadOnlyList<RunDispatch> runs, CancellationToken cancellationToken) =>
             Interlocked.Increment(ref _calls) == 1
                 ? throw new ServiceBusException("broker unreachable", ServiceBusFailureReason.ServiceCommunicationProblem)
                 : _inner.SendAsync(runs, cancellationToken);

@@ -17,12 +17,12 @@ public sealed class ForgottenKeyTests(Emulators emulators) : RunTestBase(emulato
         var id = await ScheduleAsync(null, AssociationOf(Connect.AssociationLevel.Client, "C-200"));
         var key = new RunKey(Firm, id, RunDate);
 
-        var first = await Processor().ProcessAsync(key, 1, default);
+        var first = await Processor().HandleAsync(Message(key.Format(), 1), default);
         Host.Clock.Advance(Duration.FromHours(25));
         Sandbox.ForgetIdempotencyKeys();
-        var second = await Processor().ProcessAsync(key, 2, default);
+        var second = await Processor().HandleAsync(Message(key.Format(), 2), default);
 
-        Assert.IsType<MessageOutcome.Retry>(first);
+        Assert.IsType<MessageOutcome.Reschedule>(first);
         Assert.IsType<MessageOutcome.Complete>(second);
         var charge = Assert.Single(Sandbox.Charges);
         var run = (await Store.GetAsync<RunRecord>(Firm, RunRecord.KeyOf(id, RunDate), default))!.Value;

@@ -17,9 +17,9 @@ public sealed class PaymentPlanTests(Emulators emulators) : RunTestBase(emulator
         var id = await PlanAsync(capMinor: 25000, invoice.Id);
 
         // 450.00 outstanding, 250.00 a run: the first run leaves 200.00, the next (a month later) pays it off.
-        await Processor().ProcessAsync(new RunKey(Firm, id, RunDate), 1, default);
+        await Processor().HandleAsync(Message(new RunKey(Firm, id, RunDate).Format(), 1), default);
         var afterFirst = (await Store.GetAsync<Schedule>(Firm, id, default))!.Value;
-        await Processor().ProcessAsync(new RunKey(Firm, id, RunDate.PlusMonths(1)), 1, default);
+        await Processor().HandleAsync(Message(new RunKey(Firm, id, RunDate.PlusMonths(1)).Format(), 1), default);
         var afterSecond = (await Store.GetAsync<Schedule>(Firm, id, default))!.Value;
 
         Assert.Equal(ScheduleState.Active, afterFirst.State);
@@ -35,7 +35,7 @@ public sealed class PaymentPlanTests(Emulators emulators) : RunTestBase(emulator
     {
         var id = await ScheduleAsync(null, AssociationOf(AssociationLevel.Client, "C-200"));
 
-        await Processor().ProcessAsync(new RunKey(Firm, id, RunDate), 1, default);
+        await Processor().HandleAsync(Message(new RunKey(Firm, id, RunDate).Format(), 1), default);
 
         Assert.Equal(ScheduleState.Active, (await Store.GetAsync<Schedule>(Firm, id, default))!.Value.State);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using NodaTime;
+using Microsoft.Extensions.Logging.Abstractions;
 using PayConnect.Connect;
 using PayConnect.Infrastructure.Payments.Sandbox;
 using PayConnect.Integration.Tests.Infrastructure;
@@ -70,6 +71,10 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
             var client = level == AssociationLevel.Client ? number : "C-100";
             await Store.UpsertAsync(Firm, new Association(Association.IdOf(level, number), PayerId, level, client, level == AssociationLevel.Matter ? number : null, null, number, now), default);
         }
+
+        // The firm is on the ledger layout already (as every firm is once the engine has seen it): the mirror's
+        // outstanding copies are built from the invoices seeded above.
+        await new LedgerMigration(Store, Host.Clock, NullLogger<LedgerMigration>.Instance).MigrateAsync(Firm, default);
     }
 
     public async Task DisposeAsync() => await Host.DisposeAsync();
@@ -84,28 +89,63 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
     {
         var id = "sch_" + Guid.NewGuid().ToString("N")[..12];
         var now = Host.Clock.GetCurrentInstant();
+        var scopes = new List<EnrolledScope>();
+        foreach (var associationId in associationIds)
+        {
+            scopes.Add(EnrolledScope.Of((await Store.GetAsync<Association>(Firm, Association.KeyOf(PayerId, associationId), default))!.Value));
+        }
+
         await Store.InsertAsync(Firm, new Schedule(
             id, PayerId, MethodId, "Acme monthly", BankAccountId, "Acme Auto-Pay", "Monthly", RunDate,
             capMinor is null ? AmountRuleKind.PayAllOutstanding : AmountRuleKind.UpTo, capMinor, "USD", ScheduleState.Active,
-            associationIds, now, now), default);
+            associationIds, now, now, Lifetime: ScheduleLifetime.OneYear) { EnrolledScopes = scopes }, default);
         return id;
     }
 
     protected Task SubscribeAsync(string email, params string[] types) =>
         Store.UpsertAsync(Firm, new NotificationSubscription(email, null, types, Host.Clock.GetCurrentInstant()), default);
 
+    /// <summary>The engine as the container builds it, over the given store, gateway and MMS (each a fault-injecting stand-in or the real one).</summary>
     protected RunProcessor Processor(IRecordStore? store = null, IPaymentGateway? gateway = null, IMmsConnector? mms = null)
     {
         var s = store ?? Store;
+        var clock = Host.Clock;
+        var firms = new FirmSettingsCache(s, clock);
+        var ledger = new RunLedger(s);
+        var options = Host.Get<RunEngineOptions>();
+        
         return new RunProcessor(
-            s,
-            mms ?? new MirrorMmsConnector(s),
-            gateway ?? Sandbox,
-            Host.Get<DeclinePolicy>(),
-            new FailureOutbox(s, Host.Clock),
-            Host.Clock,
-            new RunProcessorOptions(),
-            new PaymentPlanCompletion(s, mms ?? new MirrorMmsConnector(s), new DueIndex(s), Host.Clock));
+            ledger,
+            new RunAllocator(s, ledger, mms ?? new MirrorMmsConnector(s), firms, clock, options, NullLogger<RunAllocator>.Instance),
+            new RunCharger(s, ledger, gateway ?? Sandbox, Host.Get<DeclinePolicy>(), new RunRetries(s), firms, clock, options, NullLogger<RunCharger>.Instance),
+            new RunFollowUp(s, ledger, new NotificationOutbox(s, clock), new DueIndex(s), firms, clock, new OutboxOptions(), NullLogger<RunFollowUp>.Instance),
+            new LedgerMigration(s, clock, NullLogger<LedgerMigration>.Instance),
+            firms,
+            Host.Get<IRunQueue>(),
+            clock,
+            NullLogger<RunProcessor>.Instance);
+    }
+
+    /// <summary>
+    /// Handles the message and, while the engine asks for it to be sent again later (an unreachable MMS or gateway),
+    /// handles that later copy at once, like a broker whose scheduled messages came due; returns every outcome.
+    /// </summary>
+    protected static async Task<List<MessageOutcome>> FollowAsync(RunProcessor processor, QueuedMessage message, int max = 12)
+    {
+        var outcomes = new List<MessageOutcome>();
+        for (var i = 0; i < max; i++)
+        {
+            var outcome = await processor.HandleAsync(message, default);
+            outcomes.Add(outcome);
+            if (outcome is not MessageOutcome.Reschedule later)
+            {
+                return outcomes;
+            }
+
+            message = new QueuedMessage(later.MessageId, later.Body, 1, DateTimeOffset.UtcNow);
+        }
+
+        return outcomes;
     }
 
     protected static string KeyOf(string scheduleId, LocalDate? date = null) => new RunKey(Firm, scheduleId, date ?? RunDate).Format();
@@ -120,7 +160,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
         {
             try
             {
-                if (await processor.HandleAsync(Message(runKey, delivery), default) is MessageOutcome.Complete)
+                if ((await FollowAsync(processor, Message(runKey, delivery)))[^1] is MessageOutcome.Complete)
                 {
                     return delivery;
                 }
@@ -143,7 +183,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
         string? continuation = null;
         do
         {
-            var page = await Store.ListAsync(Firm, string.Empty, 200, continuation, filter, default);
+            var page = await Store.ListAsync(Firm, Posting.KeyPrefix, 200, continuation, filter, default);
             all.AddRange(page.Items.Select(i => i.Value));
             continuation = page.Continuation;
         }

@@ -20,7 +20,7 @@ public sealed class SoftDeclineRetryTests(Emulators emulators) : RunTestBase(emu
     {
         await SetTokenAsync(SandboxPaymentGateway.InsufficientFunds);
         var id = await ScheduleAsync(null, AssociationOf(AssociationLevel.Client, "C-200"));
-        await Processor().ProcessAsync(new RunKey(Firm, id, RunDate), 1, default);
+        await Processor().HandleAsync(Message(new RunKey(Firm, id, RunDate).Format(), 1), default);
         var declined = (await Store.GetAsync<RunRecord>(Firm, RunRecord.KeyOf(id, RunDate), default))!.Value;
 
         await SetTokenAsync(SandboxPaymentGateway.Approve);
@@ -30,7 +30,7 @@ public sealed class SoftDeclineRetryTests(Emulators emulators) : RunTestBase(emu
         await Host.Function<RunDrainFunction>().Run(new TimerInfo(), default);
 
         var run = (await Store.GetAsync<RunRecord>(Firm, RunRecord.KeyOf(id, RunDate), default))!.Value;
-        Assert.Equal(RunState.Failed, declined.State);
+        Assert.Equal(RunState.AwaitingRetry, declined.State);
         Assert.NotNull(declined.RetryOn);
         Assert.Equal(0, early.RunsSent);
         Assert.Equal(RunState.Posted, run.State);

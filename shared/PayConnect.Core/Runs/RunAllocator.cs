@@ -1,0 +1,306 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using NodaTime;
+using PayConnect.Allocation;
+using PayConnect.Connect;
+using PayConnect.Mms;
+using PayConnect.Postings;
+using PayConnect.Scheduling;
+using PayConnect.Storage;
+
+namespace PayConnect.Runs;
+
+/// <summary>
+/// The first step of a run (SPEC §2.3): checks the schedule, waits for the schedule's earlier run, reads the MMS and the
+/// holds on the invoices in scope, allocates oldest first up to the amount rule, and commits the run with its holds in
+/// one transaction — Allocated, AwaitingApproval above the ceiling, NothingDue, Failed or Skipped.
+/// </summary>
+public sealed class RunAllocator(
+    IRecordStore store,
+    RunLedger ledger,
+    IMmsConnector mms,
+    FirmSettingsCache firms,
+    IClock clock,
+    RunEngineOptions options,
+    ILogger<RunAllocator> logger)
+{
+    /// <param name="context">The delivery.</param>
+    /// <param name="prior">The stored run when this is a new attempt of a soft-declined run; null for a first run.</param>
+    /// <param name="cancellationToken">Cancels the work; the stored state stays consistent.</param>
+    public async Task<RunStep> AllocateAsync(RunContext context, Stored<RunRecord>? prior, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        var settings = await firms.GetAsync(context.FirmId, cancellationToken).ConfigureAwait(false);
+        var today = FirmClock.TodayIn(settings?.Zone() ?? DateTimeZone.Utc, now);
+        var schedule = await store.GetAsync<Schedule>(context.FirmId, context.Key.ScheduleId, cancellationToken).ConfigureAwait(false);
+        context.Schedule = schedule;
+        context.ScheduleRead = true;
+        var begun = RunRecord.Begin(context.Key, prior?.Value, now);
+
+        if (StopReason(schedule?.Value, null) is { } stop)
+        {
+            return await SaveAsync(context, prior, begun.Skipped(stop.Code, stop.Why, stop.By, now), [], cancellationToken).ConfigureAwait(false);
+        }
+
+        var s = schedule!.Value;
+        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
+        {
+            return wait;
+        }
+
+        var method = await store.GetAsync<PaymentMethod>(context.FirmId, PaymentMethod.KeyOf(s.PayerId, s.PaymentMethodId), cancellationToken).ConfigureAwait(false);
+        if (method is null)
+        {
+            return await SaveAsync(context, prior, begun.Failed("payment_method_missing", "The schedule's payment method no longer exists.", now), [], cancellationToken).ConfigureAwait(false);
+        }
+
+        var snapshot = new RunSnapshot(s.PayerId, s.PaymentMethodId, method.Value.Token, method.Value.Kind, s.BankAccountId, s.ArMessage, s.Currency);
+        AmountRule rule = AmountRule.PayAll;
+        if (s.AmountRule == AmountRuleKind.UpTo)
+        {
+            if (!AmountRule.TryUpTo(new Money(s.CapMinor ?? 0, s.Currency), out var upTo, out var error))
+            {
+                return await SaveAsync(context, prior, (begun with { Snapshot = snapshot }).Failed("invalid_amount_rule", $"The schedule's amount rule is invalid: {error}", now), [], cancellationToken).ConfigureAwait(false);
+            }
+
+            rule = upTo;
+        }
+
+        var scopes = await ScopesAsync(context.FirmId, s, cancellationToken).ConfigureAwait(false);
+        if (scopes.Count == 0)
+        {
+            return await SaveAsync(context, prior, begun.NothingDue(snapshot, "Nothing is enrolled.", paysOff: false, now), [], cancellationToken).ConfigureAwait(false);
+        }
+
+        IReadOnlyList<MmsInvoice> invoices;
+        try
+        {
+            invoices = await mms.OutstandingInvoicesAsync(context.FirmId, scopes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (MmsUnavailableException ex)
+        {
+            var failures = context.Message.MmsFailures.Append(new RunEvent(now, "MmsUnavailable", "mms_unavailable", "The matter management system could not be reached: " + ex.Message)).ToList();
+            if (failures.Count <= options.MmsRetryDelays.Count)
+            {
+                var delay = options.MmsRetryDelays[failures.Count - 1];
+                logger.LogWarning("Run {RunKey}: the MMS could not be reached ({Tries} of {Allowed}); trying again in {Delay}", context.RunKey, failures.Count, options.MmsRetryDelays.Count + 1, delay);
+                return Later(context, delay, context.Message with { MmsFailures = failures }, "The MMS could not be reached.");
+            }
+
+            var failed = (begun with { Snapshot = snapshot, Currency = snapshot.Currency, Events = [.. begun.Events, .. failures] })
+                .Failed("mms_unavailable", $"The matter management system could not be reached ({failures.Count} tries since {failures[0].At}): {ex.Message}", now);
+            return await SaveAsync(context, prior, failed, [], cancellationToken).ConfigureAwait(false);
+        }
+
+        return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Why staff stopped the run, if they did (paused, ended, changed its payment method).</summary>
+    public static (string Code, string Why, string? By)? StopReason(Schedule? schedule, RunRecord? run)
+    {
+        if (schedule is null)
+        {
+            return ("schedule_missing", "The schedule no longer exists.", null);
+        }
+
+        if (schedule.State == ScheduleState.Paused)
+        {
+            return ("paused", $"The schedule was paused{By(schedule)} before this run charged.", schedule.StateChangedBy);
+        }
+
+        if (schedule.StoppedByStaff)
+        {
+            return ("ended", $"The schedule was ended{By(schedule)} before this run charged.", schedule.StateChangedBy);
+        }
+
+        if (run?.Snapshot is { } snapshot && snapshot.PaymentMethodId != schedule.PaymentMethodId)
+        {
+            return ("payment_method_changed", "The schedule's payment method was changed before this run charged.", schedule.StateChangedBy);
+        }
+
+        return null;
+
+        static string By(Schedule s) => s.StateChangedBy is { } by ? " by " + by : string.Empty;
+    }
+
+    private async Task<RunStep> AllocateAndCommitAsync(
+        RunContext context, Stored<RunRecord>? prior, RunRecord begun, Schedule schedule, RunSnapshot snapshot, AmountRule rule,
+        IReadOnlyList<MmsScope> scopes, IReadOnlyList<MmsInvoice> invoices, FirmSettings? settings, LocalDate today, CancellationToken cancellationToken)
+    {
+        var currency = schedule.Currency;
+        var view = invoices.ToDictionary(i => i.Key, i => new MmsInvoiceState(i.OutstandingMinor, i.PaymentReferences.ToHashSet(StringComparer.OrdinalIgnoreCase)), StringComparer.Ordinal);
+        var byKey = invoices.ToDictionary(i => i.Key, StringComparer.Ordinal);
+        var outstanding = invoices.Select(i => new OutstandingInvoice(i.Key, i.Number, i.ClientNumber, i.MatterNumber, i.InvoiceDate, i.DueDate, new Money(i.OutstandingMinor, i.Currency))).ToList();
+
+        for (var round = 0; round < options.MaxCommitRetries; round++)
+        {
+            var now = clock.GetCurrentInstant();
+            var ledgers = await ledger.LedgersAsync(context.FirmId, invoices.Select(i => i.ClientNumber), cancellationToken).ConfigureAwait(false);
+            var held = HoldRules.Held(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view, context.RunKey);
+            var next = ledgers.ToDictionary(
+                l => l.Key,
+                l => l.Value is null ? null : HoldRules.Prune(l.Value.Value, view, (i, client) => scopes.Any(sc => sc.Covers(client, i.MatterNumber, i.InvoiceNumber)), now),
+                StringComparer.Ordinal);
+
+            RunRecord run;
+            var extra = new List<RecordWrite>();
+            switch (Allocator.Allocate(currency, outstanding, held.Select(h => new PendingPosting(h.Key, new Money(h.Value, currency))), rule))
+            {
+                case AllocationResult.Rejected rejected:
+                    run = (begun with { Snapshot = snapshot, Currency = currency }).Failed("allocation_rejected", rejected.Message, now);
+                    break;
+                case AllocationResult.Allocated allocated:
+                    var lines = WithinClientLimit(allocated.Lines);
+                    var runLines = lines.Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor,
+                        PaymentReference.For(context.RunKey, l.Invoice.InvoiceNumber))).ToList();
+                    var available = invoices.Sum(i => Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key)));
+                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now);
+                    if (Ceiling(settings, schedule, run.AmountMinor!.Value) is { } approval)
+                    {
+                        run = run.AwaitingApproval(approval, now);
+                        extra.Add(RecordWrite.Upsert(new ApprovalQueueEntry(context.RunKey, run.ScheduleId, run.RunDate, run.AmountMinor!.Value, currency, now)));
+                    }
+
+                    foreach (var client in runLines.GroupBy(l => l.ClientNumber.ToUpperInvariant()))
+                    {
+                        next[client.Key] = HoldRules.Add(
+                            next[client.Key] ?? ClientLedger.Empty(client.First().ClientNumber, now),
+                            context.RunKey,
+                            client.Select(l => (l.InvoiceNumber, l.MatterNumber, l.AmountMinor, currency, byKey[l.InvoiceNumber.ToUpperInvariant()].OutstandingMinor)),
+                            now);
+                    }
+
+                    break;
+                default:
+                    run = begun.NothingDue(snapshot, null, paysOff: true, now);
+                    break;
+            }
+
+            var writes = new List<RecordWrite> { RecordWrite.Save(run, prior) };
+            writes.AddRange(next.Where(l => l.Value is not null && !ReferenceEquals(l.Value, ledgers[l.Key]?.Value)).Select(l => RecordWrite.Save(l.Value!, ledgers[l.Key])));
+            writes.AddRange(extra);
+            try
+            {
+                var etags = await ledger.CommitAsync(context.FirmId, writes, cancellationToken).ConfigureAwait(false);
+                context.AllocatedHere = run.State == RunState.Allocated;
+                return new RunStep.Next(new Stored<RunRecord>(run, etags[0]!));
+            }
+            catch (ConcurrencyException ex) when (ex.FailedIndex is > 0)
+            {
+                // Another run changed one of these clients' holds since they were read: read them again.
+                logger.LogInformation("Run {RunKey}: a client ledger changed while allocating (round {Round}); allocating again", context.RunKey, round + 1);
+            }
+            catch (ConcurrencyException)
+            {
+                // The run itself was recorded by another delivery (or the store did not say which write failed).
+                var stored = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, context.Key.RunDate, cancellationToken).ConfigureAwait(false);
+                if (stored is not null && (prior is null || stored.ETag != prior.ETag))
+                {
+                    return new RunStep.Next(stored);
+                }
+            }
+        }
+
+        return Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.");
+    }
+
+    /// <summary>A run above the firm's approval threshold or the schedule's maximum waits for approval.</summary>
+    private static RunApproval? Ceiling(FirmSettings? settings, Schedule schedule, long amountMinor)
+    {
+        var firmLimit = settings?.ApprovalThreshold() ?? new FirmSettings(string.Empty, string.Empty, "UTC", schedule.Currency, default).ApprovalThreshold();
+        if (schedule.MaxRunAmountMinor is { } max && max < firmLimit)
+        {
+            return amountMinor > max
+                ? new RunApproval($"{Currencies.Format(new Money(amountMinor, schedule.Currency))} is above this Auto-Pay's maximum of {Currencies.Format(new Money(max, schedule.Currency))}.", max)
+                : null;
+        }
+
+        return amountMinor > firmLimit
+            ? new RunApproval($"{Currencies.Format(new Money(amountMinor, schedule.Currency))} is above the firm's approval threshold of {Currencies.Format(new Money(firmLimit, schedule.Currency))}.", firmLimit)
+            : null;
+    }
+
+    /// <summary>One commit holds at most 100 records: lines of at most <see cref="RunEngineOptions.MaxClientsPerRun"/> clients (oldest first).</summary>
+    private List<AllocationLine> WithinClientLimit(IReadOnlyList<AllocationLine> lines)
+    {
+        var clients = new HashSet<string>(StringComparer.Ordinal);
+        var kept = new List<AllocationLine>();
+        foreach (var line in lines)
+        {
+            if (clients.Add(line.Invoice.ClientId.ToUpperInvariant()) && clients.Count > options.MaxClientsPerRun)
+            {
+                break;
+            }
+
+            kept.Add(line);
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// Waits while the run sent just before this one (same schedule) has not begun or is between allocation and the end
+    /// of its charge; a parked or finished run does not hold it up. Returns null when the run may go on.
+    /// </summary>
+    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, LocalDate after, Instant now, CancellationToken cancellationToken)
+    {
+        var earlier = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false);
+        if (earlier is not null && !earlier.Value.BlocksLaterRuns)
+        {
+            return null;
+        }
+
+        var since = context.Message.WaitingSince ?? now;
+        if (now - since >= options.MaxPredecessorWait)
+        {
+            logger.LogWarning("Run {RunKey} stopped waiting for the earlier run of {EarlierDate} ({State}) after {Waited}; allocating now",
+                context.RunKey, after, earlier?.Value.State.ToString() ?? "not begun", now - since);
+            return null;
+        }
+
+        var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
+        return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.");
+    }
+
+    private async Task<IReadOnlyList<MmsScope>> ScopesAsync(string firmId, Schedule schedule, CancellationToken cancellationToken)
+    {
+        if (schedule.EnrolledScopes.Count > 0 || schedule.EnrolledAssociationIds.Count == 0)
+        {
+            return schedule.EnrolledScopes.Select(s => s.ToMmsScope()).ToList();
+        }
+
+        // Saved before enrollments carried their scopes: read the associations (an enrolled one cannot be deleted).
+        var scopes = new List<MmsScope>();
+        foreach (var id in schedule.EnrolledAssociationIds.Distinct(StringComparer.Ordinal))
+        {
+            if (await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.PayerId, id), cancellationToken).ConfigureAwait(false) is { } association)
+            {
+                scopes.Add(EnrolledScope.Of(association.Value).ToMmsScope());
+            }
+        }
+
+        return scopes;
+    }
+
+    private async Task<RunStep> SaveAsync(RunContext context, Stored<RunRecord>? prior, RunRecord run, IReadOnlyList<RecordWrite> more, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var etags = await ledger.CommitAsync(context.FirmId, [RecordWrite.Save(run, prior), .. more], cancellationToken).ConfigureAwait(false);
+            return new RunStep.Next(new Stored<RunRecord>(run, etags[0]!));
+        }
+        catch (ConcurrencyException)
+        {
+            var stored = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, context.Key.RunDate, cancellationToken).ConfigureAwait(false);
+            return stored is null ? new RunStep.Stop(new MessageOutcome.Retry("The run record changed while it was saved.")) : new RunStep.Next(stored);
+        }
+    }
+
+    /// <summary>Sends this delivery again after <paramref name="delay"/> with <paramref name="body"/> (one generation later).</summary>
+    public static RunStep Later(RunContext context, Duration delay, RunMessage body, string reason)
+    {
+        var next = body with { Generation = context.Message.Generation + 1 };
+        return new RunStep.Stop(new MessageOutcome.Reschedule(
+            delay.ToTimeSpan(), context.Message.NextMessageId(), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));
+    }
+}
