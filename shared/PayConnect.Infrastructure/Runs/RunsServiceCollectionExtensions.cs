@@ -1,7 +1,6 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using PayConnect.Infrastructure.Configuration;
+using Microsoft.Extensions.Options;
 using PayConnect.Infrastructure.Email;
 using PayConnect.Infrastructure.Payments;
 using PayConnect.Notifications;
@@ -18,16 +17,17 @@ public static class RunsServiceCollectionExtensions
     /// (<see cref="EmailServiceCollectionExtensions.AddPayConnectEmail"/>), <see cref="RunProcessor"/>, the failure
     /// outbox and its sender, and the Manage Postings and run handlers. Call once.
     /// </summary>
-    public static IServiceCollection AddPayConnectRuns(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPayConnectRuns(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddPayConnectPayments(configuration);
-        services.AddPayConnectEmail(configuration);
+        services.AddPayConnectPayments();
+        services.AddPayConnectEmail();
 
         services.TryAddSingleton(new RunProcessorOptions());
-        services.TryAddSingleton(_ => new OutboxOptions { PortalBaseUrl = PortalBaseUrl(configuration) });
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.PortalBaseUri() is { } portal
+            ? new OutboxOptions { PortalBaseUrl = portal }
+            : new OutboxOptions());
         services.TryAddSingleton<FailureOutbox>();
         services.TryAddSingleton<RunProcessor>();
         services.TryAddSingleton<OutboxSender>();
@@ -36,18 +36,5 @@ public static class RunsServiceCollectionExtensions
         services.TryAddSingleton<RunRetries>();
         services.TryAddSingleton<PaymentPlanCompletion>();
         return services;
-    }
-
-    private static Uri PortalBaseUrl(IConfiguration configuration)
-    {
-        var text = configuration[AppSettings.EmailPortalBaseUrl] ?? configuration[AppSettings.EmailPortalBaseUrl.Replace("__", ":", StringComparison.Ordinal)];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return new OutboxOptions().PortalBaseUrl;
-        }
-
-        return Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? uri
-            : throw new InvalidOperationException($"{AppSettings.EmailPortalBaseUrl} must be an absolute http(s) URL.");
     }
 }

@@ -35,7 +35,7 @@ internal sealed class AzuriteEmulator : ILocalEmulator
             return none;
         }
 
-        if (!string.IsNullOrWhiteSpace(context.Environment[AppSettings.StorageConnectionString]))
+        if (!string.IsNullOrWhiteSpace(context.EnvironmentSetting<StorageOptions>().ConnectionString))
         {
             context.Console.Line($"Table Storage: {AppSettings.StorageConnectionString} from the environment (Azurite not started)");
             return none;
