@@ -21,6 +21,9 @@ public enum EmailTransport
 
 public static class EmailServiceCollectionExtensions
 {
+    /// <summary>Name of the HttpClient the ACS sender uses.</summary>
+    public const string AcsHttpClientName = "PayConnect.AcsEmail";
+
     /// <summary>
     /// Registers <see cref="IEmailSender"/> for the transport named by <c>Email__Transport</c> (Acs, Smtp or Sink),
     /// with its options built from <see cref="EmailOptions"/> and validated when the host starts.
@@ -37,15 +40,17 @@ public static class EmailServiceCollectionExtensions
         services.AddOptions<SmtpEmailOptions>().Configure<IOptions<EmailOptions>>((o, email) => email.Value.ApplyTo(o));
         services.AddOptions<SinkEmailOptions>().Configure<IOptions<EmailOptions>>((o, email) => email.Value.ApplyTo(o));
 
-        // The sender's own retries and poll budget bound a call; this only stops one hung request.
-        services.AddHttpClient<AcsEmailSender>(client => client.Timeout = TimeSpan.FromSeconds(30));
-        services.TryAddSingleton<SmtpEmailSender>();
-        services.TryAddSingleton<SinkEmailSender>();
-        services.TryAddTransient<IEmailSender>(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.Transport switch
+        // The sender's own retries and poll budget bound a call; the timeout only stops one hung request. The
+        // sender lives as long as the app, so the handler recycles its connections (DNS changes are seen).
+        services.AddHttpClient(AcsHttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+        // Only the chosen transport's sender is built, so a registration never needs another transport's settings.
+        services.TryAddSingleton<IEmailSender>(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.Transport switch
         {
-            EmailTransport.Acs => sp.GetRequiredService<AcsEmailSender>(),
-            EmailTransport.Smtp => sp.GetRequiredService<SmtpEmailSender>(),
-            EmailTransport.Sink => sp.GetRequiredService<SinkEmailSender>(),
+            EmailTransport.Acs => ActivatorUtilities.CreateInstance<AcsEmailSender>(sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(AcsHttpClientName)),
+            EmailTransport.Smtp => ActivatorUtilities.CreateInstance<SmtpEmailSender>(sp),
+            EmailTransport.Sink => ActivatorUtilities.CreateInstance<SinkEmailSender>(sp),
             var other => throw new InvalidOperationException($"{AppSettings.EmailTransport} '{other}' names no transport."),
         });
 
