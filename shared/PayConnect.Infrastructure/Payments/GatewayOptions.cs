@@ -49,6 +49,11 @@ public sealed class GatewayOptions
             {
                 errors.Add("Gateway__StripeApiKey is required when Gateway__Kind is Stripe.");
             }
+            else if (StripeApiKey.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            {
+                // App Service leaves a reference it cannot resolve as text; charging with it would fail every run.
+                errors.Add("Gateway__StripeApiKey is an unresolved Key Vault reference: add the StripeApiKey secret (docs/deploy.md) and restart the app.");
+            }
             else if (StripeApiKey.Any(char.IsWhiteSpace))
             {
                 errors.Add("Gateway__StripeApiKey must not contain whitespace.");

@@ -14,7 +14,7 @@ public class AddPayConnectEmailTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var configuration = new ConfigurationBuilder().AddAppSettings(settings).Build();
         return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddPayConnectEmail().BuildServiceProvider();
     }
 

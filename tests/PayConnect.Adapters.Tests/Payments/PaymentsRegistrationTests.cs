@@ -77,6 +77,19 @@ public class PaymentsRegistrationTests
         Assert.Contains("StripeApiKey", error.Message);
     }
 
+    [Fact]
+    public void AddPayConnectPayments_StripeKeyStillAKeyVaultReference_FailsAtStartNamingTheSecret()
+    {
+        using var provider = Provider(
+            (AppSettings.GatewayKind, "Stripe"),
+            (AppSettings.GatewayStripeApiKey, "@Microsoft.KeyVault(VaultName=kv-payconnect-prod-k3x7q;SecretName=StripeApiKey)"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("unresolved Key Vault reference", error.Message);
+        Assert.Contains("StripeApiKey secret", error.Message);
+    }
+
     [Theory]
     [InlineData("Paypal")]
     [InlineData("7")]
