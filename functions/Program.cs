@@ -4,5 +4,5 @@ using PayConnect.Functions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddPayConnectFunctions(builder.Configuration);
+builder.Services.AddPayConnectFunctions();
 builder.Build().Run();

@@ -59,6 +59,14 @@ param authTenantId string = tenant().tenantId
 @description('Token audiences the API accepts. Empty means api://CLIENT-ID and the client id itself.')
 param authAllowedAudiences string[] = []
 
+@description('Application (client) id of the staff portal\'s app registration: user tokens are accepted only when obtained by it (see docs/deploy.md).')
+@minLength(36)
+@maxLength(36)
+param portalClientId string
+
+@description('Application (client) ids of the firms\' sync agents, one app registration per firm: the only daemon clients whose tokens are accepted. Add a firm\'s agent here and redeploy when the firm is onboarded.')
+param syncAgentClientIds string[] = []
+
 @description('Base URL of the staff portal (links in emails, and the origin allowed by CORS), e.g. https://portal.example.com.')
 @minLength(8)
 param portalBaseUrl string
@@ -156,6 +164,8 @@ var names = {
   plan: 'asp-${baseName}-${suffix}'
   functionApp: 'func-${baseName}-${suffix}'
 }
+// App Service Authentication answers 403 to a token obtained by any other client application.
+var allowedClientApplications = concat([portalClientId], syncAgentClientIds)
 var audiences = empty(authAllowedAudiences)
   ? [
       'api://${authClientId}'
@@ -277,6 +287,7 @@ module functionApp 'modules/functionapp.bicep' = {
     authClientId: authClientId
     authTenantId: authTenantId
     authAllowedAudiences: audiences
+    authAllowedClientApplications: allowedClientApplications
     portalBaseUrl: portalBaseUrl
     keyVaultName: keyVault.outputs.name
     stripeApiKeySecretName: keyVault.outputs.stripeApiKeySecretName

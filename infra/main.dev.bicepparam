@@ -8,6 +8,10 @@ param environmentName = 'dev'
 // App registration that protects the API (docs/deploy.md, "Before the first deployment").
 param authClientId = readEnvironmentVariable('PAYCONNECT_DEV_AUTH_CLIENT_ID')
 param portalBaseUrl = readEnvironmentVariable('PAYCONNECT_DEV_PORTAL_BASE_URL')
+// The client applications whose tokens the API accepts: the staff portal and each firm's sync agent
+// (comma-separated client ids; docs/deploy.md, "Who may call the API").
+param portalClientId = readEnvironmentVariable('PAYCONNECT_DEV_PORTAL_CLIENT_ID')
+param syncAgentClientIds = map(filter(split(readEnvironmentVariable('PAYCONNECT_DEV_SYNC_AGENT_CLIENT_IDS', ''), ','), id => !empty(trim(id))), id => trim(id))
 // Optional: object id of the person or group who adds the Key Vault secrets.
 param vaultOperatorPrincipalId = readEnvironmentVariable('PAYCONNECT_DEV_VAULT_OPERATOR_ID', '')
 

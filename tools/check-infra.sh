@@ -13,6 +13,8 @@ placeholder_guid="00000000-0000-0000-0000-000000000000"
 for env in DEV PROD; do
   export "PAYCONNECT_${env}_AUTH_CLIENT_ID=${placeholder_guid}"
   export "PAYCONNECT_${env}_PORTAL_BASE_URL=https://portal.example.invalid"
+  export "PAYCONNECT_${env}_PORTAL_CLIENT_ID=${placeholder_guid}"
+  export "PAYCONNECT_${env}_SYNC_AGENT_CLIENT_IDS=${placeholder_guid},${placeholder_guid}"
 done
 
 failures=0

@@ -4,7 +4,7 @@ using PayConnect.Infrastructure.Health;
 
 namespace PayConnect.Functions.Health;
 
-/// <summary>Reports whether Table Storage and Service Bus answer; 503 when either does not.</summary>
+/// <summary>Reports whether Table Storage and Service Bus answer; 503 when either does not. Anonymous, so it says only that.</summary>
 public sealed class HealthFunction(HealthCheck health)
 {
     [Function("Health")]
@@ -13,12 +13,14 @@ public sealed class HealthFunction(HealthCheck health)
         CancellationToken cancellationToken)
     {
         var report = await health.CheckAsync(cancellationToken);
+        // Reachable without a token in Azure (authsettingsV2 excludedPaths): a status per dependency and nothing
+        // else, so no host name, connection detail or error text reaches an anonymous caller. HealthCheck logs why.
         var body = new
         {
             status = report.Status,
             dependencies = report.Dependencies.ToDictionary(
                 d => d.Name,
-                d => new { status = d.Healthy ? "Healthy" : "Unhealthy", error = d.Error, elapsedMs = d.ElapsedMilliseconds }),
+                d => new { status = d.Healthy ? "Healthy" : "Unhealthy" }),
         };
         return Results.Json(body, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }

@@ -71,10 +71,11 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         Func<ApiRequest, CancellationToken, Task<ApiResult>> handler,
         CancellationToken cancellationToken)
     {
-        var caller = callers.Resolve(request);
-        if (caller is null)
+        var resolution = callers.Resolve(request);
+        if (resolution.Caller is not { } caller)
         {
-            return Problem(request, 401, "Authentication required", "Sign in; the request carried no valid identity.");
+            // Refused before the handler runs: nothing is read or changed.
+            return Problem(request, 401, "Authentication required", resolution.Refusal ?? "The request carried no valid identity.");
         }
 
         if (!string.Equals(caller.FirmId, firmId, StringComparison.Ordinal))

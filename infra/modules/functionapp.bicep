@@ -56,6 +56,10 @@ param authTenantId string
 @description('Token audiences the API accepts, e.g. api://CLIENT-ID.')
 param authAllowedAudiences string[]
 
+@description('Client ids of the applications whose tokens the API accepts (the staff portal and the firms\' sync agents).')
+@minLength(1)
+param authAllowedClientApplications string[]
+
 @description('Base URL of the staff portal: Email__PortalBaseUrl, and the one origin allowed by CORS.')
 param portalBaseUrl string
 
@@ -281,8 +285,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
   }
 }
 
-// Every request must carry an Entra token for the API's app registration; the platform then hands the
-// caller to the code in X-MS-CLIENT-PRINCIPAL. An API answers 401 rather than redirecting to a login page.
+// Every request must carry an Entra token for the API's app registration, obtained by the portal or a firm's
+// sync agent; the platform then hands the caller to the code in X-MS-CLIENT-PRINCIPAL. An API answers 401
+// rather than redirecting to a login page (403 for a token from another client). Only the health probe is
+// reachable without a token, and it reports nothing but a status per dependency.
 resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'authsettingsV2'
@@ -293,6 +299,9 @@ resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      excludedPaths: [
+        '/api/health'
+      ]
     }
     httpSettings: {
       requireHttps: true
@@ -306,6 +315,9 @@ resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
         }
         validation: {
           allowedAudiences: authAllowedAudiences
+          defaultAuthorizationPolicy: {
+            allowedApplications: authAllowedClientApplications
+          }
         }
       }
     }

@@ -1,7 +1,8 @@
-using Azure.Messaging.ServiceBus;
-using Microsoft.Extensions.Configuration;
+using Azure.Core;
+using Azure.Data.Tables;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using NodaTime;
 using PayConnect.Connect;
 using PayConnect.Mms;
@@ -19,18 +20,37 @@ namespace PayConnect.Infrastructure;
 
 public static class ServiceCollectionExtensions
 {
-    /// <summary>Registers everything the function classes need; the dev host and tests call the same method.</summary>
-    public static IServiceCollection AddPayConnect(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers everything the function classes need, with every settings group bound from the host's
+    /// <c>IConfiguration</c> (<see cref="SettingsBinding"/>); the dev host and tests call the same method.
+    /// </summary>
+    public static IServiceCollection AddPayConnect(this IServiceCollection services)
     {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddSettings<AzureOptions>();
+        services.AddSettings<StorageOptions>().ValidateProblems(o => o.Problems());
+        services.AddSettings<ServiceBusOptions>().ValidateProblems(o => o.Problems());
+        services.AddSettings<RunDrainOptions>();
+        services.AddSettings<AuthOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>());
+
         services.TryAddSingleton<IClock>(SystemClock.Instance);
-        services.TryAddSingleton(_ => TableStorage.FromConfiguration(configuration));
-        services.TryAddSingleton(_ => ServiceBusFactory.CreateClient(configuration));
-        services.TryAddSingleton(_ => QueueNames.FromConfiguration(configuration));
-        services.TryAddSingleton(_ => new DrainOptions
+
+        // Only built when a setting names an Azure endpoint instead of a connection string.
+        services.TryAddSingleton<TokenCredential>(sp => AzureCredentials.From(sp.GetRequiredService<IOptions<AzureOptions>>().Value));
+        services.TryAddSingleton(sp =>
         {
-            TimeBudget = TimeSpan.FromSeconds(ReadInt(configuration, AppSettings.RunDrainTimeBudgetSeconds, 240)),
-            MaxConcurrency = ReadInt(configuration, AppSettings.RunDrainMaxConcurrency, 4),
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new TableStorage(!string.IsNullOrWhiteSpace(storage.ConnectionString)
+                ? new TableServiceClient(storage.ConnectionString)
+                : new TableServiceClient(new Uri(storage.TableServiceUri!.Trim()), sp.GetRequiredService<TokenCredential>()));
         });
+        services.TryAddSingleton(sp => ServiceBusFactory.CreateClient(
+            sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value,
+            sp.GetRequiredService<TokenCredential>));
+        services.TryAddSingleton(sp => QueueNames.From(sp.GetRequiredService<IOptions<ServiceBusOptions>>().Value));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<RunDrainOptions>>().Value.ToDrainOptions());
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
@@ -40,8 +60,8 @@ public static class ServiceCollectionExtensions
         // Attempts are bounded by HttpMmsOptions.AttemptTimeout; this only stops a request the connector lost track of.
         // Redirects are not followed: a signed request goes to the firm's configured endpoint or nowhere.
         // Firm-chosen endpoints are checked at connect time: no private, link-local or (outside development) loopback.
-        services.TryAddSingleton(_ => new MmsNetworkPolicy(
-            AllowLoopback: string.Equals(configuration[AppSettings.AuthMode], "Development", StringComparison.OrdinalIgnoreCase)));
+        services.TryAddSingleton(sp => new MmsNetworkPolicy(
+            AllowLoopback: sp.GetRequiredService<IOptions<AuthOptions>>().Value.IsDevelopment));
         services.AddHttpClient(FirmMmsConnector.HttpClientName, client => client.Timeout = TimeSpan.FromMinutes(2))
             .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
@@ -57,12 +77,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ScheduleHandlers>();
         services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
         services.TryAddSingleton<FanOut>();
-        services.AddPayConnectRuns(configuration);
+        services.AddPayConnectRuns();
         return services;
     }
-
-    internal static int ReadInt(IConfiguration configuration, string name, int fallback) =>
-        int.TryParse(configuration[name], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var value)
-            ? value
-            : fallback;
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using PayConnect.DevHost.Configuration;
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Email;
 
 namespace PayConnect.DevHost.Tests;
 
@@ -9,27 +10,27 @@ public sealed class ConfigurationTests
     private static readonly Dictionary<string, string?> None = [];
 
     [Fact]
-    public void SettingsFile_IsReadByFlatAppSettingNameAndBySectionPath()
+    public void SettingsFile_IsReadBySectionPathOnly_AsTheWorkerSeesAppSettingsInAzure()
     {
         var file = new Dictionary<string, string?> { [AppSettings.ServiceBusRunsQueue] = "from-file" };
 
         var configuration = new ConfigurationBuilder().AddDevHostSettings(file, None, None).Build();
 
-        Assert.Equal("from-file", configuration[AppSettings.ServiceBusRunsQueue]);
         Assert.Equal("from-file", configuration["ServiceBus:RunsQueue"]);
         Assert.Equal("from-file", configuration.GetSection("ServiceBus")["RunsQueue"]);
+        Assert.Null(configuration[AppSettings.ServiceBusRunsQueue]);
     }
 
     [Fact]
-    public void Environment_OverridesTheFileUnderBothNames()
+    public void Environment_OverridesTheFile()
     {
         var file = new Dictionary<string, string?> { [AppSettings.ServiceBusRunsQueue] = "from-file" };
         var environment = new Dictionary<string, string?> { [AppSettings.ServiceBusRunsQueue] = "from-environment" };
 
         var configuration = new ConfigurationBuilder().AddDevHostSettings(file, None, environment).Build();
 
-        Assert.Equal("from-environment", configuration[AppSettings.ServiceBusRunsQueue]);
         Assert.Equal("from-environment", configuration["ServiceBus:RunsQueue"]);
+        Assert.Null(configuration[AppSettings.ServiceBusRunsQueue]);
     }
 
     [Fact]
@@ -49,9 +50,25 @@ public sealed class ConfigurationTests
 
         var configuration = new ConfigurationBuilder().AddDevHostSettings(file, host, environment).Build();
 
-        Assert.Equal("environment-storage", configuration[AppSettings.StorageConnectionString]);
-        Assert.Equal("/abs/.local/mail", configuration[AppSettings.EmailSinkDirectory]);
+        Assert.Equal("environment-storage", configuration["Storage:ConnectionString"]);
         Assert.Equal("/abs/.local/mail", configuration["Email:SinkDirectory"]);
+    }
+
+    [Fact]
+    public void Settings_BindToTheOptionsTheFunctionsRead()
+    {
+        var file = new Dictionary<string, string?>
+        {
+            [AppSettings.EmailTransport] = "Sink",
+            [AppSettings.EmailSinkDirectory] = ".local/mail",
+            [AppSettings.RunDrainMaxConcurrency] = "8",
+        };
+
+        var configuration = new ConfigurationBuilder().AddDevHostSettings(file, None, None).Build();
+
+        Assert.Equal(EmailTransport.Sink, SettingsBinding.Read<EmailOptions>(configuration).Transport);
+        Assert.Equal(".local/mail", SettingsBinding.Read<EmailOptions>(configuration).SinkDirectory);
+        Assert.Equal(8, SettingsBinding.Read<PayConnect.Infrastructure.Messaging.RunDrainOptions>(configuration).MaxConcurrency);
     }
 
     [Fact]

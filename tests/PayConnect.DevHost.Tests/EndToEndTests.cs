@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using PayConnect.Infrastructure.Configuration;
 
 namespace PayConnect.DevHost.Tests;
@@ -17,7 +19,7 @@ public sealed class EndToEndTests
         int azuritePort;
         try
         {
-            azuritePort = new Uri((string)new DbConnectionStringBuilder { ConnectionString = app.Configuration[AppSettings.StorageConnectionString] }["TableEndpoint"]).Port;
+            azuritePort = new Uri((string)new DbConnectionStringBuilder { ConnectionString = app.Services.GetRequiredService<IOptions<StorageOptions>>().Value.ConnectionString }["TableEndpoint"]).Port;
             await app.StartAsync();
             using var client = new HttpClient { BaseAddress = new Uri(app.Urls.Single()) };
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PayConnect.Infrastructure.Configuration;
 
 namespace PayConnect.Infra.Tests;
 
@@ -18,15 +19,31 @@ public sealed class LocalSettingsSampleTests
     [Fact]
     public void Sample_DocumentsEverySettingTheCodeReads()
     {
-        var missing = SettingsCatalog.All.Select(s => s.Name).Where(name => !SampleNames.Contains(name)).ToList();
+        var missing = SettingsCatalog.All
+            .Where(s => s.Scope != SettingScope.Platform)
+            .Select(s => s.Name)
+            .Where(name => !SampleNames.Contains(name))
+            .ToList();
 
         Assert.True(missing.Count == 0, "local.settings.sample.json lacks: " + string.Join(", ", missing));
     }
 
     [Fact]
+    public void Sample_SetsNoPlatformSetting()
+    {
+        // A developer's copy with WEBSITE_SITE_NAME would look like Azure and refuse the local identity.
+        var platform = SettingsCatalog.Names(SettingScope.Platform).Where(SampleNames.Contains).ToList();
+
+        Assert.True(platform.Count == 0, "local.settings.sample.json sets platform settings: " + string.Join(", ", platform));
+    }
+
+    [Fact]
     public void Sample_DocumentsNoSettingTheCodeDoesNotRead()
     {
-        var known = SettingsCatalog.All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var known = SettingsCatalog.Names(
+            SettingScope.Everywhere,
+            SettingScope.LocalOnly,
+            SettingScope.AzureOnly).ToHashSet(StringComparer.Ordinal);
         var unknown = SampleNames.Where(name => !known.Contains(name) && !HostSettings.Contains(name)).ToList();
 
         Assert.True(unknown.Count == 0, "local.settings.sample.json has unknown settings: " + string.Join(", ", unknown));

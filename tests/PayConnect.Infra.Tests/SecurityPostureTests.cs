@@ -41,4 +41,58 @@ public sealed class SecurityPostureTests(BicepCompilation compilation)
         Assert.Equal("Return401", auth["globalValidation"]!["unauthenticatedClientAction"]!.GetValue<string>());
         Assert.True(auth["identityProviders"]!["azureActiveDirectory"]!["enabled"]!.GetValue<bool>());
     }
+
+    [Fact]
+    public void FunctionApp_AcceptsTokensOnlyFromThePortalAndTheFirmsSyncAgents()
+    {
+        var policy = Properties("Microsoft.Web/sites/config")["identityProviders"]!["azureActiveDirectory"]!["validation"]!["defaultAuthorizationPolicy"]!;
+        Assert.Equal("[parameters('authAllowedClientApplications')]", policy["allowedApplications"]!.ToString());
+
+        // The module gets exactly the portal's client id and the sync agents' ones, both main-template parameters.
+        var functionApp = FunctionAppDeployment();
+        var passed = functionApp["properties"]!["parameters"]!["authAllowedClientApplications"]!["value"]!.ToString();
+        Assert.Equal("[variables('allowedClientApplications')]", passed);
+        var variable = compilation.MainTemplate["variables"]!["allowedClientApplications"]!.ToString();
+        Assert.Equal("[concat(createArray(parameters('portalClientId')), parameters('syncAgentClientIds'))]", variable);
+
+        var parameters = compilation.MainTemplate["parameters"]!.AsObject();
+        Assert.Equal(36, parameters["portalClientId"]!["minLength"]!.GetValue<int>());
+        Assert.Equal("array", parameters["syncAgentClientIds"]!["type"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void HealthProbe_IsTheOnlyPathReachableWithoutAToken()
+    {
+        var excluded = Properties("Microsoft.Web/sites/config")["globalValidation"]!["excludedPaths"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
+
+        Assert.Equal([HealthPath()], excluded);
+    }
+
+    [Fact]
+    public void ParameterFiles_ReadTheAllowedClientApplicationsFromTheEnvironment()
+    {
+        foreach (var (file, environment) in new[] { ("main.dev.bicepparam", "DEV"), ("main.prod.bicepparam", "PROD") })
+        {
+            var text = File.ReadAllText(Path.Combine(TestEnvironment.InfraDirectory, file));
+            Assert.Contains($"param portalClientId = readEnvironmentVariable('PAYCONNECT_{environment}_PORTAL_CLIENT_ID')", text, StringComparison.Ordinal);
+            Assert.Contains($"readEnvironmentVariable('PAYCONNECT_{environment}_SYNC_AGENT_CLIENT_IDS', '')", text, StringComparison.Ordinal);
+        }
+    }
+
+    private JsonObject FunctionAppDeployment() =>
+        ArmTemplate.Resources(compilation.MainTemplate, "Microsoft.Resources/deployments")
+            .Single(d => d["properties"]?["template"] is JsonObject nested && ArmTemplate.Resources(nested, "Microsoft.Web/sites").Any());
+
+    /// <summary>/ROUTEPREFIX/ROUTE of the Health function, from host.json and the function's trigger.</summary>
+    private static string HealthPath()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(TestEnvironment.RepositoryRoot, "host.json")))!;
+        var prefix = host["extensions"]?["http"]?["routePrefix"]?.GetValue<string>() ?? "api";
+        var trigger = typeof(PayConnect.Functions.Health.HealthFunction).GetMethod("Run")!.GetParameters()
+            .Select(p => p.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.HttpTriggerAttribute), false).OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>().SingleOrDefault())
+            .OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>()
+            .Single();
+        Assert.Equal(Microsoft.Azure.Functions.Worker.AuthorizationLevel.Anonymous, trigger.AuthLevel);
+        return "/" + string.Join('/', new[] { prefix, trigger.Route! }.Where(p => p.Length > 0));
+    }
 }

@@ -6,14 +6,16 @@ namespace PayConnect.Infra.Tests;
 /// <summary>The settings PayConnect reads, as declared by <see cref="AppSettings"/>.</summary>
 internal static class SettingsCatalog
 {
-    public static IReadOnlyList<(string Name, SettingScope Scope)> All { get; } =
+    public static IReadOnlyList<(string Name, SettingScope Scope, SettingReader ReadBy)> All { get; } =
         typeof(AppSettings)
             .GetFields(BindingFlags.Public | BindingFlags.Static)
             .Where(f => f.IsLiteral && f.FieldType == typeof(string))
-            .Select(f => (
-                (string)f.GetRawConstantValue()!,
-                f.GetCustomAttribute<SettingAttribute>()?.Scope
-                    ?? throw new InvalidOperationException($"AppSettings.{f.Name} has no [Setting] attribute.")))
+            .Select(f =>
+            {
+                var setting = f.GetCustomAttribute<SettingAttribute>()
+                    ?? throw new InvalidOperationException($"AppSettings.{f.Name} has no [Setting] attribute.");
+                return ((string)f.GetRawConstantValue()!, setting.Scope, setting.ReadBy);
+            })
             .ToList();
 
     public static IEnumerable<string> Names(params SettingScope[] scopes) =>

@@ -47,6 +47,17 @@ public sealed partial class TemplateSettingsTests(BicepCompilation compilation)
     }
 
     [Fact]
+    public void Template_SetsNoPlatformSetting()
+    {
+        // WEBSITE_* belong to the platform; setting one would also make local-looking values look like Azure.
+        var platform = SettingsCatalog.Names(SettingScope.Platform)
+            .Where(Settings.ContainsKey)
+            .ToList();
+
+        Assert.True(platform.Count == 0, "infra/ sets platform settings: " + string.Join(", ", platform));
+    }
+
+    [Fact]
     public void Template_SetsOnlySettingsTheCodeOrThePlatformReads()
     {
         var known = SettingsCatalog.All.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);

@@ -85,7 +85,7 @@ public static class DrainBenchmark
             [AppSettings.EmailSenderAddress] = "bench@payconnect.local",
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-bench-mail"),
         };
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var configuration = new ConfigurationBuilder().AddAppSettings(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Error));
         services.AddSingleton<IConfiguration>(configuration);
@@ -94,7 +94,7 @@ public static class DrainBenchmark
         services.AddSingleton(tables);
         services.AddSingleton<IRecordStore>(new CountingRecordStore(new TableRecordStore(tables)));
         services.AddSingleton<IMmsConnector>(sp => new SlowMms(ActivatorUtilities.CreateInstance<MirrorMmsConnector>(sp), latencyMs));
-        services.AddPayConnect(configuration);
+        services.AddPayConnect();
         services.AddSingleton<IPaymentGateway>(sp => new SlowGateway(sp.GetRequiredService<SandboxPaymentGateway>(), latencyMs));
         return services.BuildServiceProvider();
     }

@@ -187,7 +187,7 @@ public static class DevHostApp
         var clock = new DevClock();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<IClock>(clock);
-        AddFunctionServices(builder.Services, builder.Configuration);
+        AddFunctionServices(builder.Services);
 
         // IActionResult execution (ObjectResult and its JSON formatter), as the ASP.NET Core integration has it.
         builder.Services.AddMvcCore();
@@ -205,6 +205,14 @@ public static class DevHostApp
 
         // Resolved once so that disposing the application disposes (stops) the emulators.
         app.Services.GetRequiredService<Emulators.LocalEmulators>();
+
+        // The settings checks the worker runs when it starts in Azure, run here before anything is served.
+        if (InvalidSettings(app.Services) is { } invalid)
+        {
+            await app.DisposeAsync();
+            throw new DevHostStartupException(invalid);
+        }
+
         var unresolvable = invokers.Select(i => i.FindMissingServices(app.Services)).OfType<string>().ToList();
         if (unresolvable.Count > 0)
         {
@@ -213,13 +221,27 @@ public static class DevHostApp
         }
 
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
-        app.MapDevEndpoints(app.Configuration);
+        app.MapDevEndpoints();
         return app;
     }
 
+    private static string? InvalidSettings(IServiceProvider services)
+    {
+        try
+        {
+            services.GetService<Microsoft.Extensions.Options.IStartupValidator>()?.Validate();
+            return null;
+        }
+        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException or AggregateException or InvalidOperationException)
+        {
+            var problems = ex is AggregateException aggregate ? aggregate.InnerExceptions : [ex];
+            return "Settings are invalid: " + string.Join(" ", problems.Select(p => (p.Message + " " + p.InnerException?.Message).Trim()));
+        }
+    }
+
     /// <summary>The worker's own service registration (functions/Program.cs), so function classes get the same services.</summary>
-    private static void AddFunctionServices(IServiceCollection services, IConfiguration configuration) =>
-        services.AddPayConnectFunctions(configuration);
+    private static void AddFunctionServices(IServiceCollection services) =>
+        services.AddPayConnectFunctions();
 
     private static List<FunctionInvoker> CreateInvokers(FunctionRouteTable table)
     {
@@ -309,7 +331,7 @@ public static class DevHostApp
         if (seeded)
         {
             var firm = $"{baseUrl}{prefix}/firms/{DemoSeed.FirmId}";
-            var mail = app.Configuration[Infrastructure.Configuration.AppSettings.EmailSinkDirectory];
+            var mail = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Infrastructure.Email.EmailOptions>>().Value.SinkDirectory;
             console.Line("");
             console.Line("The demo firm is ready. Things to try:");
             var tries = new (string Command, string What)[]

@@ -11,7 +11,7 @@ public sealed record DevHostOptions
 
           --port N           HTTP port of the functions (default 7071; 0 picks a free one)
           --in-memory        keep Azurite's data in memory instead of .local/azurite
-          --azurite-port N   port of Azurite's table service (default 10002, or a free one when taken)
+          --azurite-port N   port of Azurite's table service (default 10002, or a free one when taken; 0 = any free one)
           --no-emulators     start no emulator; use the connection strings from settings as they are
           --root DIR         repository root (default: found from the current directory)
           --seed-demo        once started, create the demo firm's data through the HTTP API (idempotent)

@@ -11,6 +11,19 @@ public enum SettingScope
 
     /// <summary>Only in Azure (identity-based endpoints).</summary>
     AzureOnly,
+
+    /// <summary>Set by the Azure platform on every instance; neither the template nor the sample sets it.</summary>
+    Platform,
+}
+
+/// <summary>What reads a setting.</summary>
+public enum SettingReader
+{
+    /// <summary>An options class bound to the setting's section (see <see cref="SettingsBinding"/>).</summary>
+    Options,
+
+    /// <summary>The Functions host, through a <c>%Name%</c> reference in a trigger attribute.</summary>
+    FunctionsHost,
 }
 
 [AttributeUsage(AttributeTargets.Field)]
@@ -19,12 +32,15 @@ public sealed class SettingAttribute(SettingScope scope, string description) : A
     public SettingScope Scope { get; } = scope;
 
     public string Description { get; } = description;
+
+    public SettingReader ReadBy { get; init; } = SettingReader.Options;
 }
 
 /// <summary>
-/// Every app setting PayConnect reads, by its app-setting name (sections separated by <c>__</c>).
-/// Code reads settings only through these names; a test keeps this list, local.settings.sample.json and
-/// infra/ in step.
+/// Every app setting PayConnect reads, by its app-setting name (sections separated by <c>__</c>, as Azure and
+/// local.settings.json spell them). The code never looks these names up: configuration sees <c>A__B</c> as the
+/// section path <c>A:B</c>, and options classes bound by section read them (<see cref="SettingsBinding"/>). Tests
+/// keep this list, the options classes, local.settings.sample.json and infra/ in step.
 /// </summary>
 public static class AppSettings
 {
@@ -46,13 +62,19 @@ public static class AppSettings
     [Setting(SettingScope.AzureOnly, "Client id of the user-assigned managed identity.")]
     public const string AzureClientId = "AZURE_CLIENT_ID";
 
-    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.")]
+    [Setting(SettingScope.Platform, "Set on every App Service / Functions instance; its presence means the app runs in Azure.")]
+    public const string WebsiteInstanceId = "WEBSITE_INSTANCE_ID";
+
+    [Setting(SettingScope.Platform, "Name of the app, set by App Service / Functions; its presence means the app runs in Azure.")]
+    public const string WebsiteSiteName = "WEBSITE_SITE_NAME";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.", ReadBy = SettingReader.FunctionsHost)]
     public const string FanOutSchedule = "FanOutSchedule";
 
-    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the run-queue drain.")]
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the run-queue drain.", ReadBy = SettingReader.FunctionsHost)]
     public const string RunDrainSchedule = "RunDrainSchedule";
 
-    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the email outbox sender.")]
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the email outbox sender.", ReadBy = SettingReader.FunctionsHost)]
     public const string EmailOutboxSchedule = "EmailOutboxSchedule";
 
     [Setting(SettingScope.Everywhere, "Seconds one drain invocation may spend receiving runs.")]
@@ -67,7 +89,7 @@ public static class AppSettings
     [Setting(SettingScope.Everywhere, "Waits (comma-separated hh:mm:ss) before a run asks the gateway again about an unconfirmed charge; then the run is parked.")]
     public const string RunsGatewayRetryDelays = "Runs__GatewayRetryDelays";
 
-    [Setting(SettingScope.Everywhere, "AppServiceAuthentication in Azure; Development locally.")]
+    [Setting(SettingScope.Everywhere, "AppServiceAuthentication in Azure; Development locally (refused in Azure).")]
     public const string AuthMode = "Auth__Mode";
 
     [Setting(SettingScope.LocalOnly, "Firm id of the local development identity.")]

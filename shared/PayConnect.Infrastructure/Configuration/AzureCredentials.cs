@@ -1,17 +1,16 @@
 using Azure.Core;
 using Azure.Identity;
-using Microsoft.Extensions.Configuration;
 
 namespace PayConnect.Infrastructure.Configuration;
 
 /// <summary>The identity PayConnect uses for Azure services: the user-assigned managed identity named by AZURE_CLIENT_ID.</summary>
 public static class AzureCredentials
 {
-    public static TokenCredential FromConfiguration(IConfiguration configuration)
+    public static TokenCredential From(AzureOptions azure)
     {
-        var clientId = configuration[AppSettings.AzureClientId];
-        return string.IsNullOrWhiteSpace(clientId)
+        ArgumentNullException.ThrowIfNull(azure);
+        return string.IsNullOrWhiteSpace(azure.ManagedIdentityClientId)
             ? new DefaultAzureCredential()
-            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = clientId });
+            : new DefaultAzureCredential(new DefaultAzureCredentialOptions { ManagedIdentityClientId = azure.ManagedIdentityClientId.Trim() });
     }
 }

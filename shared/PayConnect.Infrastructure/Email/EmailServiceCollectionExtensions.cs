@@ -1,5 +1,4 @@
-using System.Globalization;
-using Microsoft.Extensions.Configuration;
+using System.ComponentModel;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -12,6 +11,7 @@ using PayConnect.Notifications;
 namespace PayConnect.Infrastructure.Email;
 
 /// <summary>Email transports PayConnect can use (<c>Email__Transport</c>).</summary>
+[TypeConverter(typeof(StrictEnumConverter<EmailTransport>))]
 public enum EmailTransport
 {
     Acs,
@@ -21,87 +21,39 @@ public enum EmailTransport
 
 public static class EmailServiceCollectionExtensions
 {
+    /// <summary>Name of the HttpClient the ACS sender uses.</summary>
+    public const string AcsHttpClientName = "PayConnect.AcsEmail";
+
     /// <summary>
-    /// Registers <see cref="IEmailSender"/> for the transport named by <c>Email__Transport</c> (Acs, Smtp or Sink) with
-    /// its options read from the <c>Email__*</c> settings and validated when the host starts.
+    /// Registers <see cref="IEmailSender"/> for the transport named by <c>Email__Transport</c> (Acs, Smtp or Sink),
+    /// with its options built from <see cref="EmailOptions"/> and validated when the host starts.
     /// </summary>
-    public static IServiceCollection AddPayConnectEmail(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPayConnectEmail(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
 
-        var transportName = Setting(configuration, AppSettings.EmailTransport);
-        if (transportName is null || !transportName.All(char.IsAsciiLetter) || !Enum.TryParse<EmailTransport>(transportName, ignoreCase: true, out var transport))
-        {
-            throw new InvalidOperationException(
-                $"{AppSettings.EmailTransport} must be Acs, Smtp or Sink; it is '{transportName ?? "(not set)"}'.");
-        }
-
+        services.AddSettings<EmailOptions>().ValidateProblems(o => o.Problems());
         services.TryAddSingleton(TimeProvider.System);
-        var sender = Setting(configuration, AppSettings.EmailSenderAddress) ?? string.Empty;
-        switch (transport)
+
+        // Each transport's options come from the Email section; only the chosen one is ever resolved (and checked).
+        services.AddOptions<AcsEmailOptions>().Configure<IOptions<EmailOptions>>((o, email) => email.Value.ApplyTo(o));
+        services.AddOptions<SmtpEmailOptions>().Configure<IOptions<EmailOptions>>((o, email) => email.Value.ApplyTo(o));
+        services.AddOptions<SinkEmailOptions>().Configure<IOptions<EmailOptions>>((o, email) => email.Value.ApplyTo(o));
+
+        // The sender's own retries and poll budget bound a call; the timeout only stops one hung request. The
+        // sender lives as long as the app, so the handler recycles its connections (DNS changes are seen).
+        services.AddHttpClient(AcsHttpClientName, client => client.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+
+        // Only the chosen transport's sender is built, so a registration never needs another transport's settings.
+        services.TryAddSingleton<IEmailSender>(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.Transport switch
         {
-            case EmailTransport.Acs:
-                services.AddOptions<AcsEmailOptions>()
-                    .Configure(o =>
-                    {
-                        o.Endpoint = Uri.TryCreate(Setting(configuration, AppSettings.EmailAcsEndpoint), UriKind.Absolute, out var endpoint) ? endpoint : null;
-                        o.AccessKey = Setting(configuration, AppSettings.EmailAcsAccessKey) ?? string.Empty;
-                        o.SenderAddress = sender;
-                    })
-                    .ValidateOnStart();
-                services.AddSingleton<IValidateOptions<AcsEmailOptions>>(new ProblemsValidator<AcsEmailOptions>(o => o.Validate()));
-
-                // The sender's own retries and poll budget bound a call; this only stops one hung request.
-                services.AddHttpClient<IEmailSender, AcsEmailSender>(client => client.Timeout = TimeSpan.FromSeconds(30));
-                break;
-
-            case EmailTransport.Smtp:
-                services.AddOptions<SmtpEmailOptions>()
-                    .Configure(o =>
-                    {
-                        o.Host = Setting(configuration, AppSettings.EmailSmtpHost) ?? string.Empty;
-                        var port = Setting(configuration, AppSettings.EmailSmtpPort);
-                        o.Port = port is null ? 587 : int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : -1;
-                        o.User = Setting(configuration, AppSettings.EmailSmtpUser);
-                        o.Password = Setting(configuration, AppSettings.EmailSmtpPassword);
-                        o.SenderAddress = sender;
-                    })
-                    .ValidateOnStart();
-                services.AddSingleton<IValidateOptions<SmtpEmailOptions>>(new ProblemsValidator<SmtpEmailOptions>(o => o.Validate()));
-                services.AddSingleton<IEmailSender, SmtpEmailSender>();
-                break;
-
-            case EmailTransport.Sink:
-                services.AddOptions<SinkEmailOptions>()
-                    .Configure(o =>
-                    {
-                        o.Directory = Setting(configuration, AppSettings.EmailSinkDirectory) ?? string.Empty;
-                        o.SenderAddress = sender;
-                    })
-                    .ValidateOnStart();
-                services.AddSingleton<IValidateOptions<SinkEmailOptions>>(new ProblemsValidator<SinkEmailOptions>(o => o.Validate()));
-                services.AddSingleton<IEmailSender, SinkEmailSender>();
-                break;
-        }
+            EmailTransport.Acs => ActivatorUtilities.CreateInstance<AcsEmailSender>(sp, sp.GetRequiredService<IHttpClientFactory>().CreateClient(AcsHttpClientName)),
+            EmailTransport.Smtp => ActivatorUtilities.CreateInstance<SmtpEmailSender>(sp),
+            EmailTransport.Sink => ActivatorUtilities.CreateInstance<SinkEmailSender>(sp),
+            var other => throw new InvalidOperationException($"{AppSettings.EmailTransport} '{other}' names no transport."),
+        });
 
         return services;
-    }
-
-    // App-setting names use "__"; the environment-variable provider turns that into ":", an in-memory source does not.
-    private static string? Setting(IConfiguration configuration, string name)
-    {
-        var value = configuration[name.Replace("__", ":", StringComparison.Ordinal)] ?? configuration[name];
-        return string.IsNullOrWhiteSpace(value) ? null : value.Trim();
-    }
-
-    private sealed class ProblemsValidator<T>(Func<T, IReadOnlyList<string>> problems) : IValidateOptions<T>
-        where T : class
-    {
-        public ValidateOptionsResult Validate(string? name, T options)
-        {
-            var found = problems(options);
-            return found.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(found);
-        }
     }
 }

@@ -1,14 +1,15 @@
+using Azure.Core;
 using Azure.Messaging.ServiceBus;
-using Microsoft.Extensions.Configuration;
-using PayConnect.Infrastructure.Configuration;
 
 namespace PayConnect.Infrastructure.Messaging;
 
 /// <summary>Builds the Service Bus client: a connection string locally (the local broker), the managed identity in Azure.</summary>
 public static class ServiceBusFactory
 {
-    public static ServiceBusClient CreateClient(IConfiguration configuration)
+    public static ServiceBusClient CreateClient(ServiceBusOptions settings, Func<TokenCredential> credential)
     {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(credential);
         var options = new ServiceBusClientOptions
         {
             RetryOptions = new ServiceBusRetryOptions
@@ -20,26 +21,19 @@ public static class ServiceBusFactory
             },
         };
 
-        var connectionString = configuration[AppSettings.ServiceBusConnectionString];
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            return new ServiceBusClient(connectionString, options);
-        }
-
-        var ns = configuration[AppSettings.ServiceBusNamespace];
-        if (string.IsNullOrWhiteSpace(ns))
-        {
-            throw new InvalidOperationException(
-                $"Set {AppSettings.ServiceBusConnectionString} (locally) or {AppSettings.ServiceBusNamespace} (in Azure).");
-        }
-
-        return new ServiceBusClient(ns, AzureCredentials.FromConfiguration(configuration), options);
+        // ServiceBusOptions' validation (at start) guarantees one of the two.
+        return !string.IsNullOrWhiteSpace(settings.ConnectionString)
+            ? new ServiceBusClient(settings.ConnectionString, options)
+            : new ServiceBusClient(settings.FullyQualifiedNamespace!.Trim(), credential(), options);
     }
 }
 
 /// <summary>Names of the queues PayConnect uses.</summary>
 public sealed record QueueNames(string Runs)
 {
-    public static QueueNames FromConfiguration(IConfiguration configuration) =>
-        new(configuration[AppSettings.ServiceBusRunsQueue] is { Length: > 0 } runs ? runs : "autopay-runs");
+    public static QueueNames From(ServiceBusOptions settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(settings.RunsQueue.Trim());
+    }
 }

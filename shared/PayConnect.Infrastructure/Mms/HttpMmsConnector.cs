@@ -6,6 +6,9 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime.Text;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
 using PayConnect.Connect;
 using PayConnect.Mms;
 using PayConnect.Storage;
@@ -14,7 +17,7 @@ namespace PayConnect.Infrastructure.Mms;
 
 /// <summary>
 /// Reads one firm's MMS from the endpoint it hosts, per docs/mms-http-connector.md: signed GETs, bounded
-/// retries of 5xx/429/network/timeouts, and strict parsing. Anything it cannot trust, be it an unreachable
+/// retries of 5xx/429/network/timeouts (a Polly pipeline: retry around a per-attempt timeout), and strict parsing. Anything it cannot trust, be it an unreachable
 /// endpoint, a bad status or a single invalid row, becomes an <see cref="MmsUnavailableException"/> naming
 /// the cause, never a partial or guessed answer.
 /// </summary>
@@ -36,6 +39,9 @@ public sealed class HttpMmsConnector : IMmsConnector
     private readonly HttpMmsOptions options;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly ResiliencePipeline<Answer> pipeline;
+
+    private static readonly ResiliencePropertyKey<string> PathKey = new("PayConnect.MmsPath");
 
     /// <param name="httpClient">A long-lived client; the connector bounds each attempt itself.</param>
     /// <param name="baseUrl">The firm's endpoint (see <see cref="MmsBaseUrls"/>).</param>
@@ -49,6 +55,8 @@ public sealed class HttpMmsConnector : IMmsConnector
         this.options = options ?? new HttpMmsOptions();
         time = timeProvider ?? TimeProvider.System;
         this.logger = logger ?? NullLogger.Instance;
+        ArgumentOutOfRangeException.ThrowIfLessThan(this.options.MaxAttempts, 1);
+        pipeline = BuildPipeline();
     }
 
     /// <summary>The signature of one request: base64 HMAC-SHA256 over <c>METHOD\npathAndQuery\ndate</c>.</summary>
@@ -254,51 +262,95 @@ public sealed class HttpMmsConnector : IMmsConnector
 
     private async Task<JsonDocument> GetJsonAsync(string firmId, Uri uri, CancellationToken cancellationToken)
     {
-        var path = uri.AbsolutePath;
-        for (var attempt = 1; ; attempt++)
+        var call = new Call(firmId, uri);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(PathKey, call.Path);
+        try
         {
-            string failure;
-            using (var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                attemptToken.CancelAfter(options.AttemptTimeout);
-                try
-                {
-                    using var request = SignedRequest(firmId, uri);
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptToken.Token).ConfigureAwait(false);
-                    var status = (int)response.StatusCode;
-                    if (status == 200)
-                    {
-                        return await ReadJsonAsync(response, path, attemptToken.Token).ConfigureAwait(false);
-                    }
-
-                    if (status < 500 && status != 429)
-                    {
-                        var hint = status is 401 or 403 ? " (it did not accept PayConnect's signature: check the firm's MMS shared secret)" : string.Empty;
-                        throw new MmsUnavailableException($"The MMS endpoint answered {status} to GET {path}{hint}.");
-                    }
-
-                    failure = $"answered {status}";
-                }
-                catch (HttpRequestException ex)
-                {
-                    failure = $"could not be reached ({ex.HttpRequestError})";
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    failure = $"did not answer within {options.AttemptTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
-                }
-            }
-
-            if (attempt >= options.MaxAttempts)
-            {
-                throw new MmsUnavailableException($"The MMS endpoint {failure} to GET {path} ({attempt} attempts).");
-            }
-
-            var delay = options.FirstRetryDelay * Math.Pow(2, attempt - 1);
-            logger.LogWarning("MMS endpoint {Failure} to GET {Path}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}", failure, path, attempt, options.MaxAttempts, delay);
-            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            var answer = await pipeline.ExecuteAsync(
+                static (ctx, state) => state.Connector.AttemptAsync(state.Call, ctx.CancellationToken),
+                context,
+                (Connector: this, Call: call)).ConfigureAwait(false);
+            return answer.Document
+                ?? throw new MmsUnavailableException($"The MMS endpoint answered {answer.Status} to GET {call.Path} ({call.Attempts} attempts).");
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new MmsUnavailableException($"The MMS endpoint could not be reached ({ex.HttpRequestError}) to GET {call.Path} ({call.Attempts} attempts).");
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new MmsUnavailableException($"The MMS endpoint did not answer within {Seconds(options.AttemptTimeout)} s to GET {call.Path} ({call.Attempts} attempts).");
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>One signed GET within the pipeline's per-attempt timeout: a JSON answer, a status worth retrying, or a final refusal.</summary>
+    private async ValueTask<Answer> AttemptAsync(Call call, CancellationToken attemptToken)
+    {
+        call.Attempts++;
+        using var request = SignedRequest(call.FirmId, call.Uri);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, attemptToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        if (status == 200)
+        {
+            return new Answer(status, await ReadJsonAsync(response, call.Path, attemptToken).ConfigureAwait(false));
+        }
+
+        if (IsRetried(status))
+        {
+            return new Answer(status, null);
+        }
+
+        var hint = status is 401 or 403 ? " (it did not accept PayConnect's signature: check the firm's MMS shared secret)" : string.Empty;
+        throw new MmsUnavailableException($"The MMS endpoint answered {status} to GET {call.Path}{hint}.");
+    }
+
+    /// <summary>
+    /// Retries (with exponential backoff, no jitter) 5xx and 429 answers, network failures and attempts that ran
+    /// out of time; each attempt, body included, is bounded by <see cref="HttpMmsOptions.AttemptTimeout"/>.
+    /// Anything else, including the caller's cancellation, ends the call at once.
+    /// </summary>
+    private ResiliencePipeline<Answer> BuildPipeline()
+    {
+        var builder = new ResiliencePipelineBuilder<Answer> { TimeProvider = time };
+        if (options.MaxAttempts > 1)
+        {
+            builder.AddRetry(new RetryStrategyOptions<Answer>
+            {
+                MaxRetryAttempts = options.MaxAttempts - 1,
+                Delay = options.FirstRetryDelay,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                ShouldHandle = new PredicateBuilder<Answer>()
+                    .HandleResult(answer => answer.Document is null)
+                    .Handle<HttpRequestException>()
+                    .Handle<TimeoutRejectedException>(),
+                OnRetry = args =>
+                {
+                    var failure = args.Outcome.Exception switch
+                    {
+                        HttpRequestException ex => $"could not be reached ({ex.HttpRequestError})",
+                        TimeoutRejectedException => $"did not answer within {Seconds(options.AttemptTimeout)} s",
+                        _ => $"answered {args.Outcome.Result?.Status}",
+                    };
+                    logger.LogWarning(
+                        "MMS endpoint {Failure} to GET {Path}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}",
+                        failure, args.Context.Properties.GetValue(PathKey, "?"), args.AttemptNumber + 1, options.MaxAttempts, args.RetryDelay);
+                    return default;
+                },
+            });
+        }
+
+        return builder.AddTimeout(options.AttemptTimeout).Build();
+    }
+
+    private static bool IsRetried(int status) => status >= 500 || status == 429;
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 
     private HttpRequestMessage SignedRequest(string firmId, Uri uri)
     {
@@ -347,6 +399,21 @@ public sealed class HttpMmsConnector : IMmsConnector
     }
 
     private sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);
+
+    /// <summary>What one attempt got: a JSON document (status 200), or a status worth retrying.</summary>
+    private sealed record Answer(int Status, JsonDocument? Document);
+
+    /// <summary>One request through the pipeline, counting its attempts for the final message.</summary>
+    private sealed class Call(string firmId, Uri uri)
+    {
+        public string FirmId { get; } = firmId;
+
+        public Uri Uri { get; } = uri;
+
+        public string Path { get; } = uri.AbsolutePath;
+
+        public int Attempts { get; set; }
+    }
 
     /// <summary>One row of an answer; every problem names the row, its number when known, and the field.</summary>
     private readonly struct Row(JsonElement element, string kind, int index)

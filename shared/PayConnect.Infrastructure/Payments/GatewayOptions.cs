@@ -1,6 +1,10 @@
+using System.ComponentModel;
+using PayConnect.Infrastructure.Configuration;
+
 namespace PayConnect.Infrastructure.Payments;
 
 /// <summary>Which <see cref="PayConnect.Payments.IPaymentGateway"/> the app uses.</summary>
+[TypeConverter(typeof(StrictEnumConverter<GatewayKind>))]
 public enum GatewayKind
 {
     /// <summary>In-memory, deterministic test tokens; the local default. See <see cref="Sandbox.SandboxPaymentGateway"/>.</summary>
@@ -18,7 +22,8 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
-    public GatewayKind Kind { get; set; } = GatewayKind.Sandbox;
+    /// <summary><c>Gateway__Kind</c>; unset (or empty, as in the sample settings) means <see cref="GatewayKind.Sandbox"/>.</summary>
+    public GatewayKind? Kind { get; set; }
 
     /// <summary>Stripe secret key (sk_live_… / sk_test_…); a Key Vault reference in Azure, never in the repo.</summary>
     public string? StripeApiKey { get; set; }
@@ -26,30 +31,38 @@ public sealed class GatewayOptions
     /// <summary>Overrides https://api.stripe.com; tests point it at a local server. Empty means Stripe's default.</summary>
     public string? StripeApiBase { get; set; }
 
+    /// <summary>The gateway in use: <see cref="Kind"/>, Sandbox when unset.</summary>
+    public GatewayKind EffectiveKind => Kind ?? GatewayKind.Sandbox;
+
     /// <summary>Problems with the values, empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!Enum.IsDefined(Kind))
+        if (Kind is { } kind && !Enum.IsDefined(kind))
         {
-            errors.Add($"Gateway:Kind must be {string.Join(" or ", Enum.GetNames<GatewayKind>())}.");
+            errors.Add($"Gateway__Kind must be {string.Join(" or ", Enum.GetNames<GatewayKind>())}.");
         }
 
-        if (Kind == GatewayKind.Stripe)
+        if (EffectiveKind == GatewayKind.Stripe)
         {
             if (string.IsNullOrWhiteSpace(StripeApiKey))
             {
-                errors.Add("Gateway:StripeApiKey is required when Gateway:Kind is Stripe.");
+                errors.Add("Gateway__StripeApiKey is required when Gateway__Kind is Stripe.");
+            }
+            else if (StripeApiKey.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            {
+                // App Service leaves a reference it cannot resolve as text; charging with it would fail every run.
+                errors.Add("Gateway__StripeApiKey is an unresolved Key Vault reference: add the StripeApiKey secret (docs/deploy.md) and restart the app.");
             }
             else if (StripeApiKey.Any(char.IsWhiteSpace))
             {
-                errors.Add("Gateway:StripeApiKey must not contain whitespace.");
+                errors.Add("Gateway__StripeApiKey must not contain whitespace.");
             }
 
             if (!string.IsNullOrWhiteSpace(StripeApiBase)
                 && !(Uri.TryCreate(StripeApiBase, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
             {
-                errors.Add("Gateway:StripeApiBase must be an absolute http(s) URL.");
+                errors.Add("Gateway__StripeApiBase must be an absolute http(s) URL.");
             }
         }
 

@@ -1,8 +1,6 @@
-using System.Globalization;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using NodaTime;
+using Microsoft.Extensions.Options;
 using PayConnect.Connect;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Email;
@@ -21,16 +19,18 @@ public static class RunsServiceCollectionExtensions
     /// (<see cref="EmailServiceCollectionExtensions.AddPayConnectEmail"/>), the run engine (<see cref="RunProcessor"/> and its
     /// steps), the notification outbox and its sender, and the Manage Postings and run handlers. Call once.
     /// </summary>
-    public static IServiceCollection AddPayConnectRuns(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddPayConnectRuns(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
 
-        services.AddPayConnectPayments(configuration);
-        services.AddPayConnectEmail(configuration);
+        services.AddPayConnectPayments();
+        services.AddPayConnectEmail();
 
-        services.TryAddSingleton(_ => EngineOptions(configuration));
-        services.TryAddSingleton(_ => new OutboxOptions { PortalBaseUrl = PortalBaseUrl(configuration) });
+        services.AddSettings<RunsOptions>().ValidateProblems(o => o.Problems());
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<RunsOptions>>().Value.ToEngineOptions());
+        services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<EmailOptions>>().Value.PortalBaseUri() is { } portal
+            ? new OutboxOptions { PortalBaseUrl = portal }
+            : new OutboxOptions());
         services.TryAddSingleton<FirmSettingsCache>();
         services.TryAddSingleton<NotificationOutbox>();
         services.TryAddSingleton<RunLedger>();
@@ -44,51 +44,5 @@ public static class RunsServiceCollectionExtensions
         services.TryAddSingleton<PostingHandlers>();
         services.TryAddSingleton<RunHandlers>();
         return services;
-    }
-
-    private static RunEngineOptions EngineOptions(IConfiguration configuration)
-    {
-        var defaults = new RunEngineOptions();
-        return defaults with
-        {
-            MmsRetryDelays = Delays(configuration, AppSettings.RunsMmsRetryDelays) ?? defaults.MmsRetryDelays,
-            GatewayRetryDelays = Delays(configuration, AppSettings.RunsGatewayRetryDelays) ?? defaults.GatewayRetryDelays,
-        };
-    }
-
-    /// <summary>A comma-separated list of waits (<c>hh:mm:ss</c>), each from one second to a day; null when unset.</summary>
-    private static IReadOnlyList<Duration>? Delays(IConfiguration configuration, string name)
-    {
-        var text = configuration[name.Replace("__", ":", StringComparison.Ordinal)] ?? configuration[name];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return null;
-        }
-
-        var delays = new List<Duration>();
-        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
-        {
-            if (!TimeSpan.TryParse(part, CultureInfo.InvariantCulture, out var wait) || wait < TimeSpan.FromSeconds(1) || wait > TimeSpan.FromDays(1))
-            {
-                throw new InvalidOperationException($"{name} must be a comma-separated list of waits from 00:00:01 to 1.00:00:00; '{part}' is not.");
-            }
-
-            delays.Add(Duration.FromTimeSpan(wait));
-        }
-
-        return delays;
-    }
-
-    private static Uri PortalBaseUrl(IConfiguration configuration)
-    {
-        var text = configuration[AppSettings.EmailPortalBaseUrl] ?? configuration[AppSettings.EmailPortalBaseUrl.Replace("__", ":", StringComparison.Ordinal)];
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return new OutboxOptions().PortalBaseUrl;
-        }
-
-        return Uri.TryCreate(text.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
-            ? uri
-            : throw new InvalidOperationException($"{AppSettings.EmailPortalBaseUrl} must be an absolute http(s) URL.");
     }
 }

@@ -1,13 +1,11 @@
 using System.Collections.Concurrent;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Configuration;
-using PayConnect.Infrastructure.Configuration;
 
 namespace PayConnect.Infrastructure.Storage;
 
 /// <summary>
-/// The Table Storage account: a connection string locally (Azurite), the managed identity in Azure.
-/// Tables are created on first use, once per process.
+/// The Table Storage account (built from <see cref="Configuration.StorageOptions"/>: a connection string locally,
+/// the managed identity in Azure). Tables are created on first use, once per process.
 /// </summary>
 public sealed class TableStorage
 {
@@ -24,24 +22,6 @@ public sealed class TableStorage
     public string TablePrefix { get; }
 
     public TableServiceClient Service => _service;
-
-    public static TableStorage FromConfiguration(IConfiguration configuration)
-    {
-        var connectionString = configuration[AppSettings.StorageConnectionString];
-        if (!string.IsNullOrWhiteSpace(connectionString))
-        {
-            return new TableStorage(new TableServiceClient(connectionString));
-        }
-
-        var uri = configuration[AppSettings.StorageTableServiceUri];
-        if (string.IsNullOrWhiteSpace(uri))
-        {
-            throw new InvalidOperationException(
-                $"Set {AppSettings.StorageConnectionString} (locally) or {AppSettings.StorageTableServiceUri} (in Azure).");
-        }
-
-        return new TableStorage(new TableServiceClient(new Uri(uri), AzureCredentials.FromConfiguration(configuration)));
-    }
 
     public async Task<TableClient> TableAsync(string name)
     {

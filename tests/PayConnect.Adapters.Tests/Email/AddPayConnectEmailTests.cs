@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Email;
 using PayConnect.Infrastructure.Email.Acs;
 using PayConnect.Infrastructure.Email.Smtp;
@@ -13,8 +14,8 @@ public class AddPayConnectEmailTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddLogging().AddPayConnectEmail(configuration).BuildServiceProvider();
+        var configuration = new ConfigurationBuilder().AddAppSettings(settings).Build();
+        return new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddPayConnectEmail().BuildServiceProvider();
     }
 
     [Theory]
@@ -37,16 +38,17 @@ public class AddPayConnectEmailTests
     }
 
     [Fact]
-    public void Settings_AreReadUnderTheirAppSettingNamesToo()
+    public void Settings_AreReadFromTheirSection_AsTheWorkerSeesAppSettings()
     {
-        using var provider = Build(new()
+        var configuration = new ConfigurationBuilder().AddAppSettings(new Dictionary<string, string?>
         {
             ["Email__Transport"] = "Smtp",
             ["Email__SenderAddress"] = "DoNotReply@payconnect.test",
             ["Email__SmtpHost"] = "smtp.example.test",
             ["Email__SmtpPort"] = "2525",
             ["Email__SmtpUser"] = "user",
-        });
+        }).Build();
+        using var provider = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddPayConnectEmail().BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<SmtpEmailOptions>>().Value;
         Assert.Equal(("smtp.example.test", 2525, "user"), (options.Host, options.Port, options.User));
@@ -56,20 +58,21 @@ public class AddPayConnectEmailTests
     [InlineData(null)]
     [InlineData("Carrier pigeon")]
     [InlineData("1")]
-    public void Transport_MissingOrUnknown_FailsAtRegistration(string? transport)
+    public void Transport_MissingOrUnknown_FailsAtStart(string? transport)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Email:Transport"] = transport }).Build();
+        using var provider = Build(new() { ["Email:Transport"] = transport });
 
-        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddPayConnectEmail(configuration));
-        Assert.Contains("Email__Transport", error.Message);
+        var error = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Matches("Email(__|:)Transport", error.Message);
     }
 
     [Fact]
-    public void Acs_WithoutKey_FailsOptionsValidation()
+    public void Acs_WithoutKey_FailsAtStart()
     {
         using var provider = Build(new() { ["Email:Transport"] = "Acs", ["Email:AcsEndpoint"] = "https://acs.example.test", ["Email:SenderAddress"] = "a@b.test" });
 
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<AcsEmailOptions>>().Value);
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("Email__AcsAccessKey", error.Message);
     }
 

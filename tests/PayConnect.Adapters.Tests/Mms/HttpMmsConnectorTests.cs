@@ -181,7 +181,43 @@ public sealed class HttpMmsConnectorTests : IAsyncLifetime
             Connector().SearchAsync(Firm, MmsSearchBy.ClientName, "acme", 50, null, CancellationToken.None));
 
         Assert.Contains("answered 500", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(3 attempts)", error.Message, StringComparison.Ordinal);
         Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task TooManyRequests_IsRetried()
+    {
+        server.ThenFail(429);
+
+        var found = await Connector().FindAsync(Firm, new MmsScope(AssociationLevel.Client, "C-100"), CancellationToken.None);
+
+        Assert.Equal("Acme Holdings", found?.ClientName);
+        Assert.Equal(2, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task OneAttemptAllowed_ServerErrorIsNotRetried()
+    {
+        server.ThenFail(503);
+
+        var error = await Assert.ThrowsAsync<MmsUnavailableException>(() =>
+            Connector(new HttpMmsOptions { MaxAttempts = 1 }).FindAsync(Firm, new MmsScope(AssociationLevel.Client, "C-100"), CancellationToken.None));
+
+        Assert.Contains("answered 503", error.Message, StringComparison.Ordinal);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task CallersCancellation_EndsTheCallWithoutRetrying()
+    {
+        server.Delay = TimeSpan.FromSeconds(5);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Connector().FindAsync(Firm, new MmsScope(AssociationLevel.Client, "C-100"), cancel.Token));
+
+        Assert.Single(server.Requests);
     }
 
     [Fact]
@@ -214,7 +250,9 @@ public sealed class HttpMmsConnectorTests : IAsyncLifetime
             Connector(new HttpMmsOptions { AttemptTimeout = TimeSpan.FromMilliseconds(200), MaxAttempts = 2, FirstRetryDelay = TimeSpan.FromMilliseconds(10) })
                 .FindAsync(Firm, new MmsScope(AssociationLevel.Client, "C-100"), CancellationToken.None));
 
-        Assert.Contains("did not answer within", error.Message, StringComparison.Ordinal);
+        Assert.Contains("did not answer within 0.2 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(2 attempts)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, server.Requests.Count);
     }
 
     [Fact]

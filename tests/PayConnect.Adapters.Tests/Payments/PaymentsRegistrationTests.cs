@@ -68,19 +68,39 @@ public class PaymentsRegistrationTests
     }
 
     [Fact]
-    public void AddPayConnectPayments_KindStripeWithoutKey_FailsAtRegistration()
+    public void AddPayConnectPayments_KindStripeWithoutKey_FailsAtStartBeforeAnyCharge()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => Provider((AppSettings.GatewayKind, "Stripe")));
+        using var provider = Provider((AppSettings.GatewayKind, "Stripe"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains("StripeApiKey", error.Message);
+    }
+
+    [Fact]
+    public void AddPayConnectPayments_StripeKeyStillAKeyVaultReference_FailsAtStartNamingTheSecret()
+    {
+        using var provider = Provider(
+            (AppSettings.GatewayKind, "Stripe"),
+            (AppSettings.GatewayStripeApiKey, "@Microsoft.KeyVault(VaultName=kv-payconnect-prod-k3x7q;SecretName=StripeApiKey)"));
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("unresolved Key Vault reference", error.Message);
+        Assert.Contains("StripeApiKey secret", error.Message);
     }
 
     [Theory]
     [InlineData("Paypal")]
     [InlineData("7")]
-    public void AddPayConnectPayments_UnknownKind_FailsAtRegistration(string kind)
+    [InlineData("1")]
+    public void AddPayConnectPayments_UnknownKind_FailsAtStart(string kind)
     {
-        Assert.Throws<InvalidOperationException>(() => Provider((AppSettings.GatewayKind, kind)));
+        using var provider = Provider((AppSettings.GatewayKind, kind));
+
+        var error = Assert.ThrowsAny<Exception>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Gateway:Kind", error.Message);
     }
 
     [Fact]
@@ -88,15 +108,20 @@ public class PaymentsRegistrationTests
     {
         using var provider = Provider((AppSettings.GatewayKind, ""), (AppSettings.GatewayStripeApiKey, ""), (AppSettings.GatewayStripeApiBase, ""));
 
+        provider.GetRequiredService<IStartupValidator>().Validate();
         Assert.IsType<SandboxPaymentGateway>(provider.GetRequiredService<IPaymentGateway>());
     }
 
     private static ServiceProvider Provider(params (string Setting, string Value)[] settings)
     {
-        // App-setting names use "__" (environment variables); IConfiguration sees them as ":" sections.
+        // Keyed the way the worker's environment keys app settings ("Gateway__Kind" is read as "Gateway:Kind").
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Setting.Replace("__", ":", StringComparison.Ordinal), (string?)s.Value)))
+            .AddAppSettings(settings.Select(s => KeyValuePair.Create(s.Setting, (string?)s.Value)))
             .Build();
-        return new ServiceCollection().AddLogging().AddPayConnectPayments(configuration).BuildServiceProvider();
+        return new ServiceCollection()
+            .AddLogging()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddPayConnectPayments()
+            .BuildServiceProvider();
     }
 }

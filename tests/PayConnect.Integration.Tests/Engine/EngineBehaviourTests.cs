@@ -405,7 +405,7 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
     /// <summary>Each email in the mail sink as its recipients and plain-text body.</summary>
     private List<string> Emails()
     {
-        var sink = Host.Configuration[AppSettings.EmailSinkDirectory]!;
+        var sink = Host.Settings[AppSettings.EmailSinkDirectory]!;
         return Directory.Exists(sink)
             ? Directory.GetFiles(sink, "*.eml").Select(f => MimeKit.MimeMessage.Load(f)).Select(m => $"To: {m.To}\nSubject: {m.Subject}\n{m.TextBody}").ToList()
             : [];

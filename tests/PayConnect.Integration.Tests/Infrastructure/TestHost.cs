@@ -13,8 +13,9 @@ using PayConnect.Infrastructure.Storage;
 namespace PayConnect.Integration.Tests.Infrastructure;
 
 /// <summary>
-/// The functions' own DI registration (AddPayConnect) over the real emulators, with tables isolated by a
-/// unique prefix and a fake clock. Function classes are created from it exactly as the worker does.
+/// The functions' own DI registration (AddPayConnectFunctions) over the real emulators, with tables isolated by a
+/// unique prefix and a fake clock. Settings are given by app-setting name and keyed as the worker's environment keys
+/// them (<see cref="AppSettingsConfiguration"/>). Function classes are created from it exactly as the worker does.
 /// </summary>
 public sealed class TestHost : IAsyncDisposable
 {
@@ -35,7 +36,10 @@ public sealed class TestHost : IAsyncDisposable
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-mail", TablePrefix),
         };
         settings?.Invoke(values);
-        Configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        Settings = values;
+
+        // App settings reach the worker as environment variables; configure the functions the same way.
+        Configuration = new ConfigurationBuilder().AddAppSettings(values).Build();
         Clock = new FakeClock(Instant.FromUtc(2026, 3, 2, 15, 0));
 
         var collection = new ServiceCollection();
@@ -47,7 +51,7 @@ public sealed class TestHost : IAsyncDisposable
         // Every fake in these tests (a firm's MMS endpoint included) listens on loopback.
         collection.AddSingleton(new PayConnect.Infrastructure.Mms.MmsNetworkPolicy(AllowLoopback: true));
         services?.Invoke(collection);
-        collection.AddPayConnectFunctions(Configuration);
+        collection.AddPayConnectFunctions();
 
         // Replacements of registrations AddPayConnectFunctions makes unconditionally (the gateway): the last one wins.
         replace?.Invoke(collection);
@@ -55,6 +59,9 @@ public sealed class TestHost : IAsyncDisposable
     }
 
     public string TablePrefix { get; }
+
+    /// <summary>The app settings this host was given, by their app-setting names (<c>Email__SinkDirectory</c>).</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; }
 
     public IConfiguration Configuration { get; }
 

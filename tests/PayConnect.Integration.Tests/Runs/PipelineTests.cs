@@ -61,7 +61,7 @@ public sealed class PipelineTests(Emulators emulators) : ConnectApiTestBase(emul
         var run = Ok(await Client.Get($"/api/firms/{FirmA}/runs/{scheduleId}/2026-03-02"), 200).Json!;
         Assert.Equal("Failed", run["state"]!.GetValue<string>());
         Assert.Empty(Host.Get<SandboxPaymentGateway>().Charges);
-        var sink = Host.Configuration[AppSettings.EmailSinkDirectory]!;
+        var sink = Host.Settings[AppSettings.EmailSinkDirectory]!;
         var emails = Directory.GetFiles(sink, "*.eml").Select(File.ReadAllText).ToList();
         Assert.Equal(2, emails.Count);
         Assert.Single(emails, e => e.Contains("oncall@firm-a.test", StringComparison.Ordinal));

@@ -27,7 +27,7 @@ public sealed class RunWiringTests(Emulators emulators) : RunTestBase(emulators)
         await function.Run(new TimerInfo(), default);
         await function.Run(new TimerInfo(), default);
 
-        var folder = Host.Configuration[AppSettings.EmailSinkDirectory]!;
+        var folder = Host.Settings[AppSettings.EmailSinkDirectory]!;
         var files = Directory.GetFiles(folder, "*.eml");
         Assert.Equal(2, files.Length);
         var text = string.Join("\n", files.Select(File.ReadAllText));

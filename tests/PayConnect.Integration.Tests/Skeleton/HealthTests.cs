@@ -47,4 +47,28 @@ public sealed class HealthTests(Emulators emulators)
         Assert.Equal(503, response.Status);
         Assert.Equal("Unhealthy", response.Json!["dependencies"]!["tableStorage"]!["status"]!.GetValue<string>());
     }
+
+    [Fact]
+    public async Task Health_WhenDependenciesFail_SaysNothingButAStatusPerDependency()
+    {
+        // Anonymous in Azure: an unreachable endpoint must not leak its host, port, keys or the exception text.
+        var storage = emulators.Azurite.ConnectionString.Replace($":{emulators.Azurite.Port}/", ":1/", StringComparison.Ordinal);
+        await using var host = new TestHost(
+            emulators,
+            settings => settings[AppSettings.ServiceBusConnectionString] = "Endpoint=sb://localhost:1;SharedAccessKeyName=local;SharedAccessKey=c2VjcmV0;UseDevelopmentEmulator=true",
+            services: s => s.AddSingleton(new PayConnect.Infrastructure.Storage.TableStorage(new Azure.Data.Tables.TableServiceClient(storage))));
+        var request = Requests.Create("GET", "/api/health", services: host.Services);
+
+        var response = await Responses.ReadAsync(await host.Function<HealthFunction>().Run(request, CancellationToken.None), request);
+
+        Assert.Equal(503, response.Status);
+        var body = response.Json!.AsObject();
+        Assert.Equal(["dependencies", "status"], body.Select(p => p.Key).Order());
+        Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
+        Assert.All(body["dependencies"]!.AsObject(), d => Assert.Equal(["status"], d.Value!.AsObject().Select(p => p.Key)));
+        foreach (var leak in new[] { "localhost", "127.0.0.1", "devstoreaccount1", "c2VjcmV0", "Exception", "Endpoint", ":1" })
+        {
+            Assert.DoesNotContain(leak, response.Body, StringComparison.OrdinalIgnoreCase);
+        }
+    }
 }

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Text.Json;
+using PayConnect.Infrastructure.Configuration;
 
 namespace PayConnect.DevHost.Configuration;
 
@@ -54,30 +55,9 @@ public sealed record LocalSettings(string Path, bool IsSample, IReadOnlyDictiona
     }
 }
 
-/// <summary>
-/// App-setting names as configuration keys. The Functions host exposes <c>Storage__ConnectionString</c> both
-/// under that flat name (which our code reads through <c>AppSettings</c>) and as the section path
-/// <c>Storage:ConnectionString</c> (which <c>IOptions</c> binding reads); the dev host does the same for every
-/// source it adds.
-/// </summary>
+/// <summary>App settings from the process environment.</summary>
 public static class SettingNames
 {
-    public static IEnumerable<KeyValuePair<string, string?>> Expand(IEnumerable<KeyValuePair<string, string?>> values)
-    {
-        foreach (var (name, value) in values)
-        {
-            yield return new(name, value);
-            if (name.Contains("__", StringComparison.Ordinal))
-            {
-                yield return new(name.Replace("__", ":", StringComparison.Ordinal), value);
-            }
-            else if (name.Contains(':', StringComparison.Ordinal))
-            {
-                yield return new(name.Replace(":", "__", StringComparison.Ordinal), value);
-            }
-        }
-    }
-
     /// <summary>The process environment as app settings, the way Azure passes app settings to a function app.</summary>
     public static IReadOnlyDictionary<string, string?> FromEnvironment(IDictionary? environment = null)
     {
@@ -99,7 +79,10 @@ public static class SettingLayers
 {
     /// <summary>
     /// Adds, lowest precedence first: the settings file, the values the dev host provides (emulator connection
-    /// strings, the mail folder), then the environment, so an explicit environment variable always wins.
+    /// strings, the mail folder), then the environment, so an explicit environment variable always wins. Every
+    /// layer is keyed the way the Functions host's environment keys app settings in Azure
+    /// (<see cref="AppSettingsConfiguration"/>): <c>Storage__ConnectionString</c> is read as the section path
+    /// <c>Storage:ConnectionString</c>, and the flat name is not there to be read.
     /// </summary>
     public static IConfigurationBuilder AddDevHostSettings(
         this IConfigurationBuilder builder,
@@ -107,7 +90,7 @@ public static class SettingLayers
         IReadOnlyDictionary<string, string?> hostProvided,
         IReadOnlyDictionary<string, string?> environment) =>
         builder
-            .AddInMemoryCollection(SettingNames.Expand(file))
-            .AddInMemoryCollection(SettingNames.Expand(hostProvided))
-            .AddInMemoryCollection(SettingNames.Expand(environment));
+            .AddAppSettings(file)
+            .AddAppSettings(hostProvided)
+            .AddAppSettings(environment);
 }

@@ -3,7 +3,9 @@ using System.Text.Json;
 using MimeKit;
 using NodaTime;
 using NodaTime.Text;
+using Microsoft.Extensions.Options;
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Email;
 
 namespace PayConnect.DevHost.Development;
 
@@ -17,15 +19,15 @@ public static class DevEndpoints
 
     private const string SinkIndexFileName = "index.txt";
 
-    public static void MapDevEndpoints(this IEndpointRouteBuilder endpoints, IConfiguration configuration)
+    public static void MapDevEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var dev = endpoints.MapGroup(Prefix);
         dev.MapGet("/clock", (DevClock clock) => Results.Json(ClockView(clock)));
         dev.MapPost("/clock/advance", AdvanceAsync);
         dev.MapGet("/timers", (TimerRunner timers) => Results.Json(new { items = timers.Names }));
         dev.MapPost("/timers/{functionName}/run", RunTimerAsync);
-        dev.MapGet("/mail", (CancellationToken ct) => ListMailAsync(configuration, ct));
-        dev.MapGet("/mail/{file}", (string file, string? format, CancellationToken ct) => ReadMailAsync(configuration, file, format, ct));
+        dev.MapGet("/mail", (IOptions<EmailOptions> email, CancellationToken ct) => ListMailAsync(email.Value, ct));
+        dev.MapGet("/mail/{file}", (string file, string? format, IOptions<EmailOptions> email, CancellationToken ct) => ReadMailAsync(email.Value, file, format, ct));
     }
 
     private static object ClockView(DevClock clock)
@@ -115,11 +117,11 @@ public static class DevEndpoints
         return Results.Json(report, statusCode: report.Status == "Succeeded" ? StatusCodes.Status200OK : StatusCodes.Status500InternalServerError);
     }
 
-    private static async Task<IResult> ListMailAsync(IConfiguration configuration, CancellationToken ct)
+    private static async Task<IResult> ListMailAsync(EmailOptions email, CancellationToken ct)
     {
-        if (SinkFolder(configuration) is not { } folder)
+        if (SinkFolder(email) is not { } folder)
         {
-            return NoSink(configuration);
+            return NoSink(email);
         }
 
         var index = Path.Combine(folder, SinkIndexFileName);
@@ -141,11 +143,11 @@ public static class DevEndpoints
         static string Field(string part, string label) => part.StartsWith(label, StringComparison.Ordinal) ? part[label.Length..] : part;
     }
 
-    private static async Task<IResult> ReadMailAsync(IConfiguration configuration, string file, string? format, CancellationToken ct)
+    private static async Task<IResult> ReadMailAsync(EmailOptions email, string file, string? format, CancellationToken ct)
     {
-        if (SinkFolder(configuration) is not { } folder)
+        if (SinkFolder(email) is not { } folder)
         {
-            return NoSink(configuration);
+            return NoSink(email);
         }
 
         // Only a file name the sink wrote, never a path.
@@ -178,22 +180,15 @@ public static class DevEndpoints
         });
     }
 
-    private static string? SinkFolder(IConfiguration configuration)
-    {
-        var transport = configuration[AppSettings.EmailTransport];
-        if (!string.IsNullOrWhiteSpace(transport) && !string.Equals(transport, "Sink", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
+    private static string? SinkFolder(EmailOptions email) =>
+        email.Transport is not null and not EmailTransport.Sink
+            ? null
+            : Path.GetFullPath(string.IsNullOrWhiteSpace(email.SinkDirectory) ? ".local/mail" : email.SinkDirectory);
 
-        var configured = configuration[AppSettings.EmailSinkDirectory];
-        return Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? ".local/mail" : configured);
-    }
-
-    private static IResult NoSink(IConfiguration configuration) => Results.Problem(
+    private static IResult NoSink(EmailOptions email) => Results.Problem(
         statusCode: StatusCodes.Status404NotFound,
         title: "No local mail sink",
-        detail: $"Mail is sent with the {configuration[AppSettings.EmailTransport]} transport ({AppSettings.EmailTransport}), not written to the sink.");
+        detail: $"Mail is sent with the {email.Transport} transport ({AppSettings.EmailTransport}), not written to the sink.");
 
     private static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });

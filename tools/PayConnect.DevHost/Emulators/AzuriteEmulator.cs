@@ -35,7 +35,7 @@ internal sealed class AzuriteEmulator : ILocalEmulator
             return none;
         }
 
-        if (!string.IsNullOrWhiteSpace(context.Environment[AppSettings.StorageConnectionString]))
+        if (!string.IsNullOrWhiteSpace(context.EnvironmentSetting<StorageOptions>().ConnectionString))
         {
             context.Console.Line($"Table Storage: {AppSettings.StorageConnectionString} from the environment (Azurite not started)");
             return none;
@@ -54,7 +54,13 @@ internal sealed class AzuriteEmulator : ILocalEmulator
             throw new DevHostStartupException($"{watchdog} is missing from the dev host's build output.");
         }
 
-        var port = context.Options.AzuritePort ?? (LoopbackPorts.IsFree(DefaultPort) ? DefaultPort : LoopbackPorts.Free());
+        // 0 asks for any free port: Azurite would listen on one, but the connection string must name it.
+        var port = context.Options.AzuritePort switch
+        {
+            0 => LoopbackPorts.Free(),
+            { } chosen => chosen,
+            null => LoopbackPorts.IsFree(DefaultPort) ? DefaultPort : LoopbackPorts.Free(),
+        };
         var location = Path.Combine(root, ".local", "azurite");
         var step = context.Console.Begin($"Starting Azurite on 127.0.0.1:{port}");
         try

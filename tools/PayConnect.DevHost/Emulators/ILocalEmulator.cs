@@ -1,3 +1,5 @@
+using PayConnect.Infrastructure.Configuration;
+
 namespace PayConnect.DevHost.Emulators;
 
 /// <summary>A local stand-in for an Azure service, started before the functions and stopped after them.</summary>
@@ -19,4 +21,26 @@ public sealed record EmulatorContext(
     DevHostOptions Options,
     IConfiguration Settings,
     IConfiguration Environment,
-    StartupConsole Console);
+    StartupConsole Console)
+{
+    /// <summary>A settings group (<see cref="SettingsBinding.Groups"/>) from the settings file and the environment.</summary>
+    public T Setting<T>()
+        where T : class, new() => Read<T>(Settings, "the settings");
+
+    /// <summary>A settings group from the environment alone.</summary>
+    public T EnvironmentSetting<T>()
+        where T : class, new() => Read<T>(Environment, "the environment");
+
+    private static T Read<T>(IConfiguration configuration, string source)
+        where T : class, new()
+    {
+        try
+        {
+            return SettingsBinding.Read<T>(configuration);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new DevHostStartupException($"A setting in {source} is invalid: {ex.Message} {ex.InnerException?.Message}".TrimEnd(), ex);
+        }
+    }
+}

@@ -1,4 +1,5 @@
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Messaging;
 using PayConnect.ServiceBusBroker;
 
 namespace PayConnect.DevHost.Emulators;
@@ -13,7 +14,7 @@ internal sealed class LocalBrokerEmulator : ILocalEmulator
 
     public async Task<IReadOnlyDictionary<string, string>> StartAsync(EmulatorContext context, CancellationToken cancellationToken)
     {
-        if (!context.Options.StartEmulators || !string.IsNullOrWhiteSpace(context.Environment[AppSettings.ServiceBusConnectionString]))
+        if (!context.Options.StartEmulators || !string.IsNullOrWhiteSpace(context.EnvironmentSetting<ServiceBusOptions>().ConnectionString))
         {
             return await new ServiceBusFromSettings().StartAsync(context, cancellationToken);
         }

@@ -1,4 +1,5 @@
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Email;
 
 namespace PayConnect.DevHost.Emulators;
 
@@ -9,14 +10,15 @@ internal sealed class MailSinkFolder : ILocalEmulator
 
     public Task<IReadOnlyDictionary<string, string>> StartAsync(EmulatorContext context, CancellationToken cancellationToken)
     {
-        var transport = context.Settings[AppSettings.EmailTransport];
-        if (!string.IsNullOrWhiteSpace(transport) && !string.Equals(transport, "Sink", StringComparison.OrdinalIgnoreCase))
+        var email = context.Setting<EmailOptions>();
+        var transport = email.Transport;
+        if (transport is not null and not EmailTransport.Sink)
         {
             context.Console.Line($"Mail: sent with the {transport} transport ({AppSettings.EmailTransport})");
             return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
         }
 
-        var configured = context.Options.MailDirectory ?? context.Settings[AppSettings.EmailSinkDirectory];
+        var configured = context.Options.MailDirectory ?? email.SinkDirectory;
         var folder = Path.GetFullPath(string.IsNullOrWhiteSpace(configured) ? DefaultFolder : configured, context.RepositoryRoot);
         Directory.CreateDirectory(folder);
         context.Console.Line($"Mail sink: {folder}");

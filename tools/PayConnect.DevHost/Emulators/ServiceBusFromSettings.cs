@@ -1,5 +1,6 @@
 using System.Data.Common;
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Messaging;
 
 namespace PayConnect.DevHost.Emulators;
 
@@ -8,10 +9,11 @@ internal sealed class ServiceBusFromSettings : ILocalEmulator
 {
     public Task<IReadOnlyDictionary<string, string>> StartAsync(EmulatorContext context, CancellationToken cancellationToken)
     {
-        var connectionString = context.Settings[AppSettings.ServiceBusConnectionString];
+        var serviceBus = context.Setting<ServiceBusOptions>();
+        var connectionString = serviceBus.ConnectionString;
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            var ns = context.Settings[AppSettings.ServiceBusNamespace];
+            var ns = serviceBus.FullyQualifiedNamespace;
             context.Console.Line(string.IsNullOrWhiteSpace(ns)
                 ? $"Service Bus: not configured (set {AppSettings.ServiceBusConnectionString})"
                 : $"Service Bus: {ns} with the Azure identity ({AppSettings.ServiceBusNamespace})");
