@@ -68,7 +68,11 @@ public sealed record FirmSettings(
         $"MmsConnector = {MmsConnector}, MmsBaseUrl = {MmsBaseUrl}, MmsSharedSecretSet = {MmsSharedSecret is not null} }}";
 }
 
-public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt) : IFirmRecord
+/// <summary>
+/// A firm deposit account. <see cref="StripeAccountId"/> is the Stripe connected account (<c>acct_…</c>) that settles
+/// into it: charges for this account are routed there (docs/decisions/0015-deposit-routing-destination-charges.md).
+/// </summary>
+public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt, string? StripeAccountId = null) : IFirmRecord
 {
     public static string Table => "BankAccounts";
 
@@ -82,7 +86,10 @@ public sealed record Payer(string Id, string Name, string? Email, Instant Create
     public string Key => Id;
 }
 
-/// <summary>A saved payment method: the gateway token and display data only (never a card number or CVV).</summary>
+/// <summary>
+/// A saved payment method: the gateway token and display data only (never a card number or CVV). An ACH method
+/// carries the <see cref="MandateId"/> (<c>mandate_…</c>) the payer accepted, sent with every off-session debit.
+/// </summary>
 public sealed record PaymentMethod(
     string Id,
     string PayerId,
@@ -92,7 +99,8 @@ public sealed record PaymentMethod(
     string Last4,
     int? ExpiryMonth,
     int? ExpiryYear,
-    Instant CreatedAt) : IFirmRecord
+    Instant CreatedAt,
+    string? MandateId = null) : IFirmRecord
 {
     public static string Table => "PaymentMethods";
 

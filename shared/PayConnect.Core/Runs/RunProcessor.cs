@@ -346,12 +346,23 @@ public sealed class RunProcessor(
     {
         var r = run.Value;
         var amount = new Money(r.AmountMinor!.Value, r.Currency!);
+        // Routing and the ACH mandate (docs/decisions/0015): the deposit account's kind and connected account.
+        var account = (await store.GetAsync<BankAccount>(firmId, r.BankAccountId!, ct).ConfigureAwait(false))?.Value;
+        if (account is null)
+        {
+            return await FailAsync(firmId, run, r, "bank_account_missing", "The schedule's bank account no longer exists.", null, ct).ConfigureAwait(false);
+        }
+
+        var method = (await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(r.PayerId!, r.PaymentMethodId!), ct).ConfigureAwait(false))?.Value;
+        var rail = r.PaymentMethodKind == PaymentMethodKind.Ach ? PaymentRail.Ach : PaymentRail.Card;
         var request = new ChargeRequest(
             r.IdempotencyKey!,
             r.RunKey,
             r.PaymentMethodToken!,
             amount,
-            r.BankAccountId!,
+            new DepositAccount(account.Id, account.Kind, account.StripeAccountId),
+            rail,
+            rail == PaymentRail.Ach ? method?.MandateId : null,
             r.ArMessage,
             new Dictionary<string, string>
             {
@@ -366,7 +377,7 @@ public sealed class RunProcessor(
         {
             // Allocated long ago and still unconfirmed: the gateway may have forgotten the key, so look first.
             var earlier = clock.GetCurrentInstant() - r.UpdatedAt >= options.IdempotencyKeyTrust
-                ? await gateway.FindChargeAsync(r.IdempotencyKey!, ct).ConfigureAwait(false)
+                ? await gateway.FindChargeAsync(new ChargeLookup(r.IdempotencyKey!, r.PaymentMethodToken!, r.UpdatedAt), ct).ConfigureAwait(false)
                 : null;
             result = earlier ?? await gateway.ChargeAsync(request, ct).ConfigureAwait(false);
         }
@@ -395,7 +406,6 @@ public sealed class RunProcessor(
             case ChargeDeclined declined:
                 var (zone, _) = await FirmAsync(firmId, ct).ConfigureAwait(false);
                 var today = FirmClock.TodayIn(zone, clock.GetCurrentInstant());
-                var rail = r.PaymentMethodKind == PaymentMethodKind.Ach ? PaymentRail.Ach : PaymentRail.Card;
                 var decision = declinePolicy.Decide(declined, rail, r.Attempt, r.FirstAttemptOn ?? today, today);
                 var reason = $"Payment declined: {declined.Message} ({declined.Code}).";
                 LocalDate? retryOn = null;

@@ -27,6 +27,7 @@ public static class PaymentsServiceCollectionExtensions
             o.Kind = gateway.Kind;
             o.StripeApiKey = gateway.StripeApiKey;
             o.StripeApiBase = gateway.StripeApiBase;
+            o.OperatingFeeBasisPoints = gateway.OperatingFeeBasisPoints;
         });
 
         services.AddOptions<DeclineOptions>()
@@ -47,7 +48,7 @@ public static class PaymentsServiceCollectionExtensions
                 break;
             default:
                 // One instance: its memory of idempotency keys and charges is the whole point.
-                services.AddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>()));
+                services.AddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>(), gateway.Fees()));
                 services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<SandboxPaymentGateway>());
                 break;
         }
@@ -65,9 +66,17 @@ public static class PaymentsServiceCollectionExtensions
             throw new InvalidOperationException($"Gateway:Kind '{kindText}' is not one of {string.Join(", ", Enum.GetNames<GatewayKind>())}.");
         }
 
+        var feeText = NullIfBlank(section[nameof(GatewayOptions.OperatingFeeBasisPoints)]);
+        var fee = 0;
+        if (feeText is not null && !int.TryParse(feeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out fee))
+        {
+            throw new InvalidOperationException($"Gateway:OperatingFeeBasisPoints '{feeText}' is not a whole number of basis points.");
+        }
+
         var options = new GatewayOptions
         {
             Kind = kind,
+            OperatingFeeBasisPoints = fee,
             StripeApiKey = NullIfBlank(section[nameof(GatewayOptions.StripeApiKey)]),
             StripeApiBase = NullIfBlank(section[nameof(GatewayOptions.StripeApiBase)]),
         };
