@@ -52,6 +52,16 @@ public static class EmailServiceCollectionExtensions
                     .ValidateOnStart();
                 services.AddSingleton<IValidateOptions<AcsEmailOptions>>(new ProblemsValidator<AcsEmailOptions>(o => o.Validate()));
 
+                // Azure: the managed identity's Entra token (the resource has local auth disabled). The access key is
+                // for local development and tests only.
+                services.AddSingleton(sp =>
+                {
+                    var acs = sp.GetRequiredService<IOptions<AcsEmailOptions>>().Value;
+                    return acs.UsesAccessKey
+                        ? AcsAuthorization.FromAccessKey(acs.AccessKey)
+                        : AcsAuthorization.FromTokenCredential(AzureCredentials.FromConfiguration(configuration), sp.GetRequiredService<TimeProvider>());
+                });
+
                 // The sender's own retries and poll budget bound a call; this only stops one hung request.
                 services.AddHttpClient<IEmailSender, AcsEmailSender>(client => client.Timeout = TimeSpan.FromSeconds(30));
                 break;
