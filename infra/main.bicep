@@ -113,6 +113,11 @@ param declinesMaxSoftDeclineRetries int = 3
 @maxValue(30)
 param declinesRetryAfterDays int = 2
 
+@description('Platform application fee on operating-account charges, in basis points (recovers Stripe\'s fees); trust charges never carry one.')
+@minValue(0)
+@maxValue(1000)
+param gatewayOperatingFeeBasisPoints int = 0
+
 @description('Where Azure Communication Services stores data at rest, e.g. United States, Europe, UK.')
 param acsDataLocation string = 'United States'
 
@@ -231,7 +236,7 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
-// Gateway and email secrets, added by operators after the first deployment.
+// The Stripe secret, added by operators after the first deployment (email uses the identity, no secret).
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyVault'
   params: {
@@ -252,6 +257,7 @@ module roles 'modules/roles.bicep' = {
     serviceBus
     keyVault
     monitoring
+    communication
   ]
   params: {
     identityName: names.identity
@@ -260,6 +266,7 @@ module roles 'modules/roles.bicep' = {
     runsQueueName: runsQueueName
     keyVaultName: names.keyVault
     applicationInsightsName: names.applicationInsights
+    communicationServiceName: names.communication
     vaultOperatorPrincipalId: vaultOperatorPrincipalId
     vaultOperatorPrincipalType: vaultOperatorPrincipalType
   }
@@ -291,7 +298,6 @@ module functionApp 'modules/functionapp.bicep' = {
     portalBaseUrl: portalBaseUrl
     keyVaultName: keyVault.outputs.name
     stripeApiKeySecretName: keyVault.outputs.stripeApiKeySecretName
-    acsAccessKeySecretName: keyVault.outputs.acsAccessKeySecretName
     tableServiceUri: storage.outputs.tableEndpoint
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     runsQueueName: serviceBus.outputs.runsQueueName
@@ -303,6 +309,7 @@ module functionApp 'modules/functionapp.bicep' = {
     gatewayKind: gatewayKind
     declinesMaxSoftDeclineRetries: declinesMaxSoftDeclineRetries
     declinesRetryAfterDays: declinesRetryAfterDays
+    gatewayOperatingFeeBasisPoints: gatewayOperatingFeeBasisPoints
     emailSenderAddress: communication.outputs.senderAddress
     acsEndpoint: communication.outputs.endpoint
   }
@@ -344,10 +351,9 @@ output keyVaultUri string = keyVault.outputs.uri
 @description('Key Vault secrets the operators must add: the app settings referencing them stay unresolved until then.')
 output keyVaultSecretNames string[] = [
   keyVault.outputs.stripeApiKeySecretName
-  keyVault.outputs.acsAccessKeySecretName
 ]
 
-@description('Name of the Communication Services resource (source of the AcsAccessKey secret).')
+@description('Name of the Communication Services resource (the identity sends email through it by Entra token).')
 output communicationServiceName string = communication.outputs.name
 
 @description('ACS endpoint (Email__AcsEndpoint).')

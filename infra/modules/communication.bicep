@@ -44,6 +44,8 @@ resource communicationService 'Microsoft.Communication/communicationServices@202
   tags: tags
   properties: {
     dataLocation: dataLocation
+    // Entra tokens only: the app sends with its managed identity, so no access key can be used or leaked.
+    disableLocalAuth: true
     linkedDomains: [
       managedDomain.id
     ]

@@ -69,9 +69,6 @@ param keyVaultName string
 @description('Key Vault secret that holds the Stripe secret key.')
 param stripeApiKeySecretName string
 
-@description('Key Vault secret that holds an ACS access key.')
-param acsAccessKeySecretName string
-
 @description('Table service URI of the PayConnect storage account.')
 param tableServiceUri string
 
@@ -108,6 +105,11 @@ param declinesMaxSoftDeclineRetries int
 
 @description('Days between soft-decline retries.')
 param declinesRetryAfterDays int
+
+@description('Platform application fee on operating-account charges, in basis points; trust charges never carry one.')
+@minValue(0)
+@maxValue(1000)
+param gatewayOperatingFeeBasisPoints int
 
 @description('Sender address of notification emails (on the ACS managed domain).')
 param emailSenderAddress string
@@ -233,6 +235,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${stripeApiKeySecretName})'
         }
         {
+          name: 'Gateway__OperatingFeeBasisPoints'
+          value: string(gatewayOperatingFeeBasisPoints)
+        }
+        {
           name: 'Declines__MaxSoftDeclineRetries'
           value: string(declinesMaxSoftDeclineRetries)
         }
@@ -251,10 +257,6 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         {
           name: 'Email__AcsEndpoint'
           value: acsEndpoint
-        }
-        {
-          name: 'Email__AcsAccessKey'
-          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${acsAccessKeySecretName})'
         }
         {
           name: 'Email__PortalBaseUrl'

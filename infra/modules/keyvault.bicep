@@ -56,6 +56,3 @@ output uri string = vault.properties.vaultUri
 
 @description('Secret holding the Stripe secret API key (Gateway__StripeApiKey reads it).')
 output stripeApiKeySecretName string = 'StripeApiKey'
-
-@description('Secret holding an ACS access key (Email__AcsAccessKey reads it).')
-output acsAccessKeySecretName string = 'AcsAccessKey'

@@ -19,6 +19,9 @@ param keyVaultName string
 @description('Name of the Application Insights component the app sends telemetry to.')
 param applicationInsightsName string
 
+@description('Name of the Communication Services resource the app sends email through.')
+param communicationServiceName string
+
 @description('Object id of a user or group that may add and rotate Key Vault secrets; empty assigns nobody.')
 param vaultOperatorPrincipalId string
 
@@ -44,6 +47,9 @@ var roleIds = {
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
   // Entra-authenticated telemetry (Application Insights local auth is off).
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  // Email by Entra token (ACS local auth is off). ACS documents Entra access with Contributor on the resource; no
+  // narrower built-in data-plane role for Email is documented, so it is scoped to this one resource.
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c'
 }
 // No Storage Queue Data Contributor: the host needs queues only for queue and blob triggers, and PayConnect
 // has neither (timers and HTTP only). Add it here if such a trigger is ever introduced.
@@ -70,6 +76,10 @@ resource keyVault 'Microsoft.KeyVault/vaults@2025-05-01' existing = {
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
+}
+
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' existing = {
+  name: communicationServiceName
 }
 
 resource storageBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -138,6 +148,16 @@ resource monitoringMetricsPublisher 'Microsoft.Authorization/roleAssignments@202
   }
 }
 
+resource communicationSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(communicationService.id, identity.id, roleIds.contributor)
+  scope: communicationService
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.contributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource keyVaultSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(vaultOperatorPrincipalId)) {
   name: guid(keyVault.id, vaultOperatorPrincipalId, roleIds.keyVaultSecretsOfficer)
   scope: keyVault
@@ -156,4 +176,5 @@ output appRoleAssignmentIds string[] = [
   serviceBusDataReceiver.id
   keyVaultSecretsUser.id
   monitoringMetricsPublisher.id
+  communicationSender.id
 ]

@@ -28,6 +28,7 @@ public sealed class SecurityPostureTests(BicepCompilation compilation)
         Assert.True(Properties("Microsoft.ServiceBus/namespaces")["disableLocalAuth"]!.GetValue<bool>());
         Assert.True(Properties("Microsoft.Insights/components")["DisableLocalAuth"]!.GetValue<bool>());
         Assert.True(Properties("Microsoft.KeyVault/vaults")["enableRbacAuthorization"]!.GetValue<bool>());
+        Assert.True(Properties("Microsoft.Communication/communicationServices")["disableLocalAuth"]!.GetValue<bool>());
     }
 
     [Fact]

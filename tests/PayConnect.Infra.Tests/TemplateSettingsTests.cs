@@ -21,7 +21,6 @@ public sealed partial class TemplateSettingsTests(BicepCompilation compilation)
     private static readonly string[] SecretSettings =
     [
         AppSettings.GatewayStripeApiKey,
-        AppSettings.EmailAcsAccessKey,
     ];
 
     private IReadOnlyDictionary<string, string> Settings => ArmTemplate.FunctionAppSettings(compilation.MainTemplate);

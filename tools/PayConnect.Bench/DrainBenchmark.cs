@@ -207,10 +207,10 @@ public static class DrainBenchmark
             return await inner.ChargeAsync(request, cancellationToken);
         }
 
-        public async Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+        public async Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken)
         {
             await Task.Delay(latencyMs, cancellationToken);
-            return await inner.FindChargeAsync(idempotencyKey, cancellationToken);
+            return await inner.FindChargeAsync(lookup, cancellationToken);
         }
     }
 }

@@ -121,12 +121,19 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
             body.Errors.Add("last4", "Must be the last four digits of the account number.");
         }
 
+        // Optional: the Stripe connected account that settles into this bank account (charges are routed to it).
+        var stripeAccountId = body.String("stripeAccountId", required: false, maxLength: Payments.GatewayIds.MaxLength);
+        if (stripeAccountId is not null && !Payments.GatewayIds.IsConnectedAccountId(stripeAccountId))
+        {
+            body.Errors.Add("stripeAccountId", "Must be a Stripe connected account id: acct_ followed by letters and digits.");
+        }
+
         if (body.Errors.Any)
         {
             return new ApiResult.Invalid(body.Errors);
         }
 
-        var account = new BankAccount(Ids.New("ba"), name!, kind!.Value, last4!, clock.GetCurrentInstant());
+        var account = new BankAccount(Ids.New("ba"), name!, kind!.Value, last4!, clock.GetCurrentInstant(), stripeAccountId);
         var stored = await store.InsertAsync(firmId, account, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/bank-accounts/{account.Id}", account, stored.ETag);
     }

@@ -86,6 +86,17 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
             body.Errors.Add("expiryMonth", "Bank accounts (Ach) have no expiry.");
         }
 
+        // Optional, ACH only: the mandate the payer accepted when the bank account was saved (sent with every debit).
+        var mandateId = body.String("mandateId", required: false, maxLength: Payments.GatewayIds.MaxLength);
+        if (mandateId is not null && kind is not null && kind != PaymentMethodKind.Ach)
+        {
+            body.Errors.Add("mandateId", "Only bank accounts (Ach) carry a mandate.");
+        }
+        else if (mandateId is not null && !Payments.GatewayIds.IsMandateId(mandateId))
+        {
+            body.Errors.Add("mandateId", "Must be a Stripe mandate id: mandate_ followed by letters and digits.");
+        }
+
         if (body.Has("cardNumber") || body.Has("number") || body.Has("cvv") || body.Has("cvc"))
         {
             body.Errors.Add("body", "Card numbers and security codes are never accepted; send the gateway token.");
@@ -101,7 +112,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
             return ApiResult.NotFoundOf("Payer", payerId);
         }
 
-        var method = new PaymentMethod(Ids.New("pm"), payerId, kind!.Value, token!, displayName!, last4!, expiryMonth, expiryYear, clock.GetCurrentInstant());
+        var method = new PaymentMethod(Ids.New("pm"), payerId, kind!.Value, token!, displayName!, last4!, expiryMonth, expiryYear, clock.GetCurrentInstant(), mandateId);
         var stored = await store.InsertAsync(firmId, method, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/payers/{payerId}/payment-methods/{method.Id}", View(method), stored.ETag);
     }
@@ -262,6 +273,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
         last4 = m.Last4,
         expiryMonth = m.ExpiryMonth,
         expiryYear = m.ExpiryYear,
+        mandateId = m.MandateId,
         createdAt = m.CreatedAt,
     };
 }

@@ -81,7 +81,11 @@ public sealed record FirmSettings(
         $"MmsConnector = {MmsConnector}, MmsBaseUrl = {MmsBaseUrl}, MmsSharedSecretSet = {MmsSharedSecret is not null} }}";
 }
 
-public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt) : IFirmRecord
+/// <summary>
+/// A firm deposit account. <see cref="StripeAccountId"/> is the Stripe connected account (<c>acct_…</c>) that settles
+/// into it: charges for this account are routed there (docs/decisions/0015-deposit-routing-destination-charges.md).
+/// </summary>
+public sealed record BankAccount(string Id, string Name, BankAccountKind Kind, string Last4, Instant CreatedAt, string? StripeAccountId = null) : IFirmRecord
 {
     public static string Table => "BankAccounts";
 
@@ -95,7 +99,10 @@ public sealed record Payer(string Id, string Name, string? Email, Instant Create
     public string Key => Id;
 }
 
-/// <summary>A saved payment method: the gateway token and display data only (never a card number or CVV).</summary>
+/// <summary>
+/// A saved payment method: the gateway token and display data only (never a card number or CVV). An ACH method
+/// carries the <see cref="MandateId"/> (<c>mandate_…</c>) the payer accepted, sent with every off-session debit.
+/// </summary>
 public sealed record PaymentMethod(
     string Id,
     string PayerId,
@@ -105,7 +112,8 @@ public sealed record PaymentMethod(
     string Last4,
     int? ExpiryMonth,
     int? ExpiryYear,
-    Instant CreatedAt) : IFirmRecord
+    Instant CreatedAt,
+    string? MandateId = null) : IFirmRecord
 {
     public static string Table => "PaymentMethods";
 
@@ -184,6 +192,22 @@ public sealed record EnrolledScope(string AssociationId, AssociationLevel Level,
     public Mms.MmsScope ToMmsScope() => new(Level, Number, ClientNumber, MatterNumber);
 }
 
+/// <summary>
+/// What a run of the schedule charges and where the money goes, copied from the payment method and the deposit
+/// account when the schedule is saved (both are immutable, and a method in use cannot be deleted), so that a run
+/// reads neither. Never shown by the API: the token is the gateway's business.
+/// </summary>
+public sealed record ScheduleCharging(
+    string PaymentMethodToken,
+    PaymentMethodKind PaymentMethodKind,
+    string? MandateId,
+    BankAccountKind DepositKind,
+    string? ConnectedAccountId)
+{
+    public static ScheduleCharging Of(PaymentMethod method, BankAccount deposit) =>
+        new(method.Token, method.Kind, method.MandateId, deposit.Kind, deposit.StripeAccountId);
+}
+
 /// <summary>Why a schedule ended.</summary>
 public enum ScheduleEndReason
 {
@@ -225,6 +249,9 @@ public sealed record Schedule(
 
     /// <summary>The enrolled scopes (same order as <see cref="EnrolledAssociationIds"/>).</summary>
     public IReadOnlyList<EnrolledScope> EnrolledScopes { get; init; } = [];
+
+    /// <summary>What runs charge and where the money goes (see <see cref="ScheduleCharging"/>); null on schedules saved before it existed.</summary>
+    public ScheduleCharging? Charging { get; init; }
 
     /// <summary>Optional per-schedule maximum: a run allocating more waits for approval.</summary>
     public long? MaxRunAmountMinor { get; init; }

@@ -36,6 +36,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             fields.Frequency.Format(), fields.FirstRunDate, fields.Rule, fields.CapMinor, firm.Value.Currency, ScheduleState.Active, [], now, now)
             {
                 MaxRunAmountMinor = fields.MaxRunAmountMinor,
+                Charging = fields.Charging,
             }
             .WithNextRun();
         var stored = await store.InsertAsync(firmId, schedule, ct);
@@ -75,6 +76,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             AmountRule = fields.Rule,
             CapMinor = fields.CapMinor,
             MaxRunAmountMinor = fields.MaxRunAmountMinor,
+            Charging = fields.Charging,
             UpdatedAt = clock.GetCurrentInstant(),
 
             // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
@@ -269,7 +271,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         }
     }
 
-    private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor, long? MaxRunAmountMinor);
+    private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor, long? MaxRunAmountMinor, ScheduleCharging Charging);
 
     private async Task<ScheduleFields?> ReadAsync(string firmId, string payerId, FirmSettings firm, JsonBody body, CancellationToken ct, Schedule? existing = null)
     {
@@ -293,13 +295,16 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             }
         }
 
-        if (paymentMethodId is not null &&
-            (!Ids.IsWellFormed(paymentMethodId) || await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct) is null))
+        var method = paymentMethodId is not null && Ids.IsWellFormed(paymentMethodId)
+            ? await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct)
+            : null;
+        if (paymentMethodId is not null && method is null)
         {
             body.Errors.Add("paymentMethodId", "Is not one of this payer's saved payment methods.");
         }
 
-        if (bankAccountId is not null && (!Ids.IsWellFormed(bankAccountId) || await store.GetAsync<BankAccount>(firmId, bankAccountId, ct) is null))
+        var deposit = bankAccountId is not null && Ids.IsWellFormed(bankAccountId) ? await store.GetAsync<BankAccount>(firmId, bankAccountId, ct) : null;
+        if (bankAccountId is not null && deposit is null)
         {
             body.Errors.Add("bankAccountId", "Is not one of the firm's bank accounts.");
         }
@@ -317,7 +322,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
 
         return body.Errors.Any
             ? null
-            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor, maxRunAmountMinor);
+            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor, maxRunAmountMinor,
+                ScheduleCharging.Of(method!.Value, deposit!.Value));
     }
 
     private static Frequency? ReadFrequency(JsonBody body)

@@ -39,3 +39,36 @@ public sealed record ChargeApproved(string ChargeId, Money Amount) : ChargeResul
 /// <param name="Message">A message for staff; may be shown in the failure email.</param>
 /// <param name="Kind">Soft: may be retried on a later day by <see cref="DeclinePolicy"/>; Hard: never.</param>
 public sealed record ChargeDeclined(string Code, string Message, DeclineKind Kind) : ChargeResult;
+
+/// <summary>Decline codes PayConnect itself gives (the gateway's own codes pass through unchanged).</summary>
+public static class DeclineCodes
+{
+    /// <summary>
+    /// The payer's bank account still awaits micro-deposit verification (Stripe: <c>requires_action</c> with next action
+    /// <c>verify_with_microdeposits</c>). Hard: a retry cannot verify it; the payer must confirm the deposits first.
+    /// </summary>
+    public const string AchVerificationPending = "ach_verification_pending";
+
+    /// <summary>An ACH payment method was saved without the mandate an off-session debit needs. Hard.</summary>
+    public const string AchMandateMissing = "ach_mandate_missing";
+
+    /// <summary>The card needs the payer present (3-D Secure or another action). Hard for an off-session charge.</summary>
+    public const string AuthenticationRequired = "authentication_required";
+
+    /// <summary>
+    /// Stripe declined the card too many times in 24 hours and refuses further attempts until 24 hours have passed.
+    /// Soft, but the next attempt must wait longer than a day (see <see cref="DeclinePolicy"/>).
+    /// </summary>
+    public const string CardDeclineRateLimitExceeded = "card_decline_rate_limit_exceeded";
+
+    /// <summary>The staff message for <see cref="AchVerificationPending"/>.</summary>
+    public const string AchVerificationPendingMessage =
+        "The payer's bank account is not verified yet: Stripe sent two micro-deposits that the payer must confirm. " +
+        "Ask the payer to complete the verification (the link is in Stripe's email to them), then run the Auto-Pay again; " +
+        "it will not be retried automatically.";
+
+    /// <summary>The staff message for <see cref="AchMandateMissing"/>.</summary>
+    public const string AchMandateMissingMessage =
+        "The payer's bank account was saved without an ACH debit authorization (mandate). Ask the payer to authorize " +
+        "the bank account again so the payment method carries its mandate; it will not be retried automatically.";
+}

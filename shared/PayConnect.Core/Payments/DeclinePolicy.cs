@@ -109,7 +109,7 @@ public sealed class DeclinePolicy
             return new RetryDecision.GiveUp($"Soft decline ({decline.Code}) after {retriesMade} of {maxRetries} retries.");
         }
 
-        var next = declinedOn.PlusDays(options.RetryAfterDays);
+        var next = declinedOn.PlusDays(Math.Max(options.RetryAfterDays, MinimumRetryDays(decline.Code)));
         if (rail == PaymentRail.Ach && next > firstAttemptOn.PlusDays(DeclineOptions.AchRepresentmentWindowDays))
         {
             return new RetryDecision.GiveUp($"Soft decline ({decline.Code}) outside the {DeclineOptions.AchRepresentmentWindowDays}-day ACH re-presentment window.");
@@ -117,4 +117,12 @@ public sealed class DeclinePolicy
 
         return new RetryDecision.RetryOn(next, attemptsMade + 1);
     }
+
+    /// <summary>
+    /// Days a decline code itself asks to wait. Stripe refuses a card declined too many times for 24 hours
+    /// (<c>card_decline_rate_limit_exceeded</c>); runs are dated, not timed, so only two calendar days later is surely
+    /// more than 24 hours later whatever the hour of either attempt.
+    /// </summary>
+    public static int MinimumRetryDays(string code) =>
+        string.Equals(code, DeclineCodes.CardDeclineRateLimitExceeded, StringComparison.Ordinal) ? 2 : 1;
 }

@@ -40,6 +40,9 @@ public sealed record RunMessage(string RunKey)
     /// <summary>Times in a row the gateway did not confirm this run's charge.</summary>
     public int GatewayFailures { get; init; }
 
+    /// <summary>The gateway said a retry under the same key would only replay its failure: look the charge up first.</summary>
+    public bool LookUpFirst { get; init; }
+
     /// <summary>When the run began waiting for the run before it (it stops waiting after a while, and says so).</summary>
     public Instant? WaitingSince { get; init; }
 

@@ -169,21 +169,26 @@ public sealed class LedgerMigration(IRecordStore store, IClock clock, ILogger<Le
         string? continuation = null;
         do
         {
-            var page = await store.ListAsync<Schedule>(firmId, string.Empty, 200, continuation, s => s.EnrolledScopes.Count == 0 && s.EnrolledAssociationIds.Count > 0, cancellationToken).ConfigureAwait(false);
+            var page = await store.ListAsync<Schedule>(firmId, string.Empty, 200, continuation,
+                s => (s.EnrolledScopes.Count == 0 && s.EnrolledAssociationIds.Count > 0) || s.Charging is null, cancellationToken).ConfigureAwait(false);
             foreach (var schedule in page.Items)
             {
+                var s = schedule.Value;
                 var scopes = new List<EnrolledScope>();
-                foreach (var id in schedule.Value.EnrolledAssociationIds)
+                foreach (var id in s.EnrolledAssociationIds)
                 {
-                    if (await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.Value.PayerId, id), cancellationToken).ConfigureAwait(false) is { } association)
+                    if (await store.GetAsync<Association>(firmId, Association.KeyOf(s.PayerId, id), cancellationToken).ConfigureAwait(false) is { } association)
                     {
                         scopes.Add(EnrolledScope.Of(association.Value));
                     }
                 }
 
+                var method = await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(s.PayerId, s.PaymentMethodId), cancellationToken).ConfigureAwait(false);
+                var deposit = await store.GetAsync<BankAccount>(firmId, s.BankAccountId, cancellationToken).ConfigureAwait(false);
+                var charging = s.Charging ?? (method is null || deposit is null ? null : ScheduleCharging.Of(method.Value, deposit.Value));
                 try
                 {
-                    await store.ReplaceAsync(firmId, schedule.Value with { EnrolledScopes = scopes }, schedule.ETag, cancellationToken).ConfigureAwait(false);
+                    await store.ReplaceAsync(firmId, s with { EnrolledScopes = s.EnrolledScopes.Count > 0 ? s.EnrolledScopes : scopes, Charging = charging }, schedule.ETag, cancellationToken).ConfigureAwait(false);
                     count++;
                 }
                 catch (ConcurrencyException)

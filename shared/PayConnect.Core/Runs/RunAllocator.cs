@@ -48,13 +48,18 @@ public sealed class RunAllocator(
             return wait;
         }
 
-        var method = await store.GetAsync<PaymentMethod>(context.FirmId, PaymentMethod.KeyOf(s.PayerId, s.PaymentMethodId), cancellationToken).ConfigureAwait(false);
-        if (method is null)
+        var charging = s.Charging ?? await ChargingAsync(context.FirmId, s, cancellationToken).ConfigureAwait(false);
+        if (charging is null)
         {
-            return await SaveAsync(context, prior, begun.Failed("payment_method_missing", "The schedule's payment method no longer exists.", now), [], cancellationToken).ConfigureAwait(false);
+            return await SaveAsync(context, prior, begun.Failed("payment_method_missing", "The schedule's payment method or deposit account no longer exists.", now), [], cancellationToken).ConfigureAwait(false);
         }
 
-        var snapshot = new RunSnapshot(s.PayerId, s.PaymentMethodId, method.Value.Token, method.Value.Kind, s.BankAccountId, s.ArMessage, s.Currency);
+        var snapshot = new RunSnapshot(s.PayerId, s.PaymentMethodId, charging.PaymentMethodToken, charging.PaymentMethodKind, s.BankAccountId, s.ArMessage, s.Currency)
+        {
+            MandateId = charging.MandateId,
+            DepositKind = charging.DepositKind,
+            ConnectedAccountId = charging.ConnectedAccountId,
+        };
         AmountRule rule = AmountRule.PayAll;
         if (s.AmountRule == AmountRuleKind.UpTo)
         {
@@ -260,6 +265,14 @@ public sealed class RunAllocator(
 
         var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
         return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.");
+    }
+
+    /// <summary>For schedules saved before they carried it: what they charge, read from the method and the deposit account.</summary>
+    private async Task<ScheduleCharging?> ChargingAsync(string firmId, Schedule schedule, CancellationToken cancellationToken)
+    {
+        var method = await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(schedule.PayerId, schedule.PaymentMethodId), cancellationToken).ConfigureAwait(false);
+        var deposit = await store.GetAsync<BankAccount>(firmId, schedule.BankAccountId, cancellationToken).ConfigureAwait(false);
+        return method is null || deposit is null ? null : ScheduleCharging.Of(method.Value, deposit.Value);
     }
 
     private async Task<IReadOnlyList<MmsScope>> ScopesAsync(string firmId, Schedule schedule, CancellationToken cancellationToken)

@@ -55,7 +55,7 @@ public sealed class RunCharger(
             if (RunAllocator.StopReason(context.Schedule?.Value, r) is { } stop)
             {
                 // Staff stopped the schedule: no new charge. A charge an earlier delivery made under the key is kept.
-                earlier = context.AllocatedHere ? null : await gateway.FindChargeAsync(r.IdempotencyKey!, cancellationToken).ConfigureAwait(false);
+                earlier = context.AllocatedHere ? null : await gateway.FindChargeAsync(Lookup(r), cancellationToken).ConfigureAwait(false);
                 if (earlier is null)
                 {
                     return await ReleaseAsync(context, run, r.Skipped(stop.Code, stop.Why, stop.By, now), cancellationToken).ConfigureAwait(false);
@@ -65,10 +65,20 @@ public sealed class RunCharger(
                 return await PostAsync(context, run, earlier, cancellationToken).ConfigureAwait(false);
             }
 
-            // Allocated long ago and still unconfirmed: the gateway may have forgotten the key, so look first.
-            if (!context.AllocatedHere && r.AllocatedAt is { } at && now - at >= options.IdempotencyKeyTrust)
+            // Allocated long ago and still unconfirmed, the gateway may have forgotten the key; or it said a retry
+            // under the key would only replay its failure. Either way, look first.
+            if (!context.AllocatedHere && (context.Message.LookUpFirst || (r.AllocatedAt is { } at && now - at >= options.IdempotencyKeyTrust)))
             {
-                earlier = await gateway.FindChargeAsync(r.IdempotencyKey!, cancellationToken).ConfigureAwait(false);
+                earlier = await gateway.FindChargeAsync(Lookup(r), cancellationToken).ConfigureAwait(false);
+                if (earlier is null && context.Message.LookUpFirst)
+                {
+                    // Consistently not charged, and the old key can only replay the failure: go on under a new key.
+                    var rekeyed = r.Rekey("The gateway would only replay a failure for the old key; a consistent lookup found no charge.", now);
+                    var etags = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(rekeyed, run.ETag)], cancellationToken).ConfigureAwait(false);
+                    run = new Stored<RunRecord>(rekeyed, etags[0]!);
+                    r = rekeyed;
+                    logger.LogWarning("Run {RunKey} charges under a new idempotency key {IdempotencyKey}", context.RunKey, r.IdempotencyKey);
+                }
             }
 
             var result = earlier ?? await gateway.ChargeAsync(Request(context, r), cancellationToken).ConfigureAwait(false);
@@ -81,7 +91,22 @@ public sealed class RunCharger(
         }
         catch (GatewayUnavailableException ex)
         {
-            return await UnconfirmedAsync(context, run, ex.Message, cancellationToken).ConfigureAwait(false);
+            return await UnconfirmedAsync(context, run, ex.Message, ex.LookUpBeforeRetry, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DuplicateChargeException ex) when (ex.Kept is { } kept)
+        {
+            // The payer was charged more than once under this attempt's key: keep the first as the run's charge, so
+            // postings and holds follow the money, and say loudly which ones must be refunded.
+            logger.LogError("Run {RunKey} found {Count} duplicate charges {Duplicates} besides {ChargeId}; staff must refund them", context.RunKey, ex.Duplicates.Count, ex.Duplicates, kept.ChargeId);
+            var noted = r.With(new RunEvent(now, "DuplicateCharge", "duplicate_charge", $"Charged more than once; keep {kept.ChargeId}, refund {string.Join(", ", ex.Duplicates)}.", r.AmountMinor, r.Attempt));
+            var etags = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(noted, run.ETag)], cancellationToken).ConfigureAwait(false);
+            return await PostAsync(context, new Stored<RunRecord>(noted, etags[0]!), kept, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GatewayConfigurationException ex)
+        {
+            // Nothing was charged and no retry helps until an operator fixes the gateway's settings: never silent.
+            logger.LogCritical("Run {RunKey} cannot be charged: the payment gateway is misconfigured: {Reason}", context.RunKey, ex.Message);
+            return await ParkAsync(context, run, "gateway_misconfigured", "The payment gateway refused its configuration: " + ex.Message, cancellationToken).ConfigureAwait(false);
         }
         catch (IdempotencyKeyReusedException ex)
         {
@@ -197,33 +222,43 @@ public sealed class RunCharger(
         return await ReleaseAsync(context, run, r.Declined(declined.Code, declined.Message, retryOn, reason, now), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The gateway did not confirm the charge: ask again later with the same key, then park the run.</summary>
-    private async Task<RunStep> UnconfirmedAsync(RunContext context, Stored<RunRecord> run, string why, CancellationToken cancellationToken)
+    /// <summary>The gateway did not confirm the charge: ask again later (with the same key, or look first), then park the run.</summary>
+    private async Task<RunStep> UnconfirmedAsync(RunContext context, Stored<RunRecord> run, string why, bool lookUpFirst, CancellationToken cancellationToken)
     {
         var failures = context.Message.GatewayFailures + 1;
         if (failures <= options.GatewayRetryDelays.Count)
         {
             var delay = options.GatewayRetryDelays[failures - 1];
             logger.LogWarning("Run {RunKey}: the gateway did not confirm the charge ({Failures} in a row): {Why}; asking again in {Delay}", context.RunKey, failures, why, delay);
-            return RunAllocator.Later(context, delay, context.Message with { GatewayFailures = failures }, "The gateway did not confirm the charge: " + why);
+            return RunAllocator.Later(context, delay, context.Message with { GatewayFailures = failures, LookUpFirst = lookUpFirst || context.Message.LookUpFirst },
+                "The gateway did not confirm the charge: " + why);
         }
 
-        // A longer outage: park the run (it holds up nothing meanwhile) and re-check later with the same key.
+        return await ParkAsync(context, run, "gateway_unavailable", $"The gateway did not confirm the charge ({failures} tries): {why}", cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Parks the run (it holds up nothing meanwhile) and re-checks it later with the same key.</summary>
+    private async Task<RunStep> ParkAsync(RunContext context, Stored<RunRecord> run, string code, string why, CancellationToken cancellationToken)
+    {
         var now = clock.GetCurrentInstant();
         var until = now + options.ParkFor;
         await retries.ScheduleAsync(new RunRetryEntry(context.FirmId, context.RunKey, run.Value.Attempt, until), cancellationToken).ConfigureAwait(false);
-        var parked = run.Value.Parked(until, $"The gateway did not confirm the charge ({failures} tries): {why}", now);
+        var parked = run.Value.Parked(until, code, why, now);
         await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(parked, run.ETag)], cancellationToken).ConfigureAwait(false);
-        logger.LogWarning("Run {RunKey} parked until {Until}: the gateway did not confirm its charge", context.RunKey, until);
+        logger.LogWarning("Run {RunKey} parked until {Until} ({Code}): {Why}", context.RunKey, until, code, why);
         return RunStep.Done;
     }
+
+    private static ChargeLookup Lookup(RunRecord r) => new(r.IdempotencyKey!, r.Snapshot!.PaymentMethodToken, r.AllocatedAt ?? r.CreatedAt);
 
     private static ChargeRequest Request(RunContext context, RunRecord r) => new(
         r.IdempotencyKey!,
         r.RunKey,
         r.Snapshot!.PaymentMethodToken,
         new Money(r.AmountMinor!.Value, r.Currency!),
-        r.Snapshot.BankAccountId,
+        new DepositAccount(r.Snapshot.BankAccountId, r.Snapshot.DepositKind, r.Snapshot.ConnectedAccountId),
+        r.Snapshot.PaymentMethodKind == PaymentMethodKind.Ach ? PaymentRail.Ach : PaymentRail.Card,
+        r.Snapshot.MandateId,
         r.Snapshot.ArMessage,
         new Dictionary<string, string>
         {

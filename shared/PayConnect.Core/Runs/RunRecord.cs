@@ -43,7 +43,10 @@ public enum RunState
 /// </summary>
 public sealed record RunLine(string InvoiceNumber, string ClientNumber, string MatterNumber, long AmountMinor, long AvailableMinor, string Reference);
 
-/// <summary>What the run was to charge, as the schedule and payment method were when it allocated.</summary>
+/// <summary>
+/// What the run charges and where the money goes, as the schedule was when it allocated: every retry of one
+/// idempotency key must send the same request, even if the schedule or the payer's methods change meanwhile.
+/// </summary>
 public sealed record RunSnapshot(
     string PayerId,
     string PaymentMethodId,
@@ -51,7 +54,15 @@ public sealed record RunSnapshot(
     PaymentMethodKind PaymentMethodKind,
     string BankAccountId,
     string? ArMessage,
-    string Currency);
+    string Currency)
+{
+    public string? MandateId { get; init; }
+
+    public BankAccountKind DepositKind { get; init; } = BankAccountKind.Operating;
+
+    /// <summary>The gateway account the deposit settles into (Stripe connected account).</summary>
+    public string? ConnectedAccountId { get; init; }
+}
 
 /// <summary>One thing that happened to a run on its way: a charge attempt's outcome, an unreachable MMS, a gateway that did not answer.</summary>
 public sealed record RunEvent(Instant At, string What, string? Code, string Message, long? AmountMinor = null, int? Attempt = null);
@@ -127,6 +138,9 @@ public sealed record RunRecord(
     /// <summary>After a soft decline: the firm-local date attempt <see cref="Attempt"/> + 1 may run.</summary>
     public LocalDate? RetryOn { get; init; }
 
+    /// <summary>How many times the charge was given a new key after a consistent lookup found a replayed failure charged nothing.</summary>
+    public int Rekeyed { get; init; }
+
     /// <summary>While the gateway could not confirm the charge: the re-check is due then (the run blocks nothing meanwhile).</summary>
     public Instant? ParkedUntil { get; init; }
 
@@ -177,6 +191,7 @@ public sealed record RunRecord(
             RetryOn = null,
             ParkedUntil = null,
             AllocatedAt = null,
+            Rekeyed = 0,
             UpdatedAt = now,
         };
     }
@@ -298,13 +313,13 @@ public sealed record RunRecord(
     }
 
     /// <summary>The gateway did not confirm the charge for a while: the re-check is due at <paramref name="until"/>.</summary>
-    public RunRecord Parked(Instant until, string reason, Instant now)
+    public RunRecord Parked(Instant until, string code, string reason, Instant now)
     {
         Require(RunState.Allocated, "be parked");
         return this with
         {
             ParkedUntil = until,
-            Events = [.. Events, new RunEvent(now, "Parked", "gateway_unavailable", reason, AmountMinor, Attempt)],
+            Events = [.. Events, new RunEvent(now, "Parked", code, reason, AmountMinor, Attempt)],
             UpdatedAt = now,
         };
     }
@@ -326,6 +341,22 @@ public sealed record RunRecord(
         Require(RunState.AwaitingApproval, "be declined by staff");
         return (this with { Approval = Approval! with { DecidedBy = by, DecidedAt = now, Approved = false, Reason = reason } })
             .Skipped("approval_declined", $"Approval declined by {by}: {reason}", by, now);
+    }
+
+    /// <summary>
+    /// A consistent lookup found that the charge under the current key was never made, but the gateway will keep
+    /// replaying the failure for that key: the attempt continues under a new key.
+    /// </summary>
+    public RunRecord Rekey(string why, Instant now)
+    {
+        Require(RunState.Allocated, "get a new key");
+        return this with
+        {
+            Rekeyed = Rekeyed + 1,
+            IdempotencyKey = Payments.ChargeIdempotencyKey.For(RunKey, Attempt, Rekeyed + 1),
+            Events = [.. Events, new RunEvent(now, "Rekeyed", "gateway_replayed_failure", why, AmountMinor, Attempt)],
+            UpdatedAt = now,
+        };
     }
 
     /// <summary>Records something that held the run up (an unreachable MMS or gateway) without changing its state.</summary>

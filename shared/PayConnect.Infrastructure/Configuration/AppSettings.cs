@@ -110,6 +110,9 @@ public static class AppSettings
     [Setting(SettingScope.LocalOnly, "Stripe API base URL override (tests point it at a local server).")]
     public const string GatewayStripeApiBase = "Gateway__StripeApiBase";
 
+    [Setting(SettingScope.Everywhere, "Platform application fee on operating-account charges, in basis points (0-1000); trust charges never carry one.")]
+    public const string GatewayOperatingFeeBasisPoints = "Gateway__OperatingFeeBasisPoints";
+
     [Setting(SettingScope.Everywhere, "How many times a soft-declined run is retried on later days.")]
     public const string DeclinesMaxSoftDeclineRetries = "Declines__MaxSoftDeclineRetries";
 
@@ -125,7 +128,7 @@ public static class AppSettings
     [Setting(SettingScope.AzureOnly, "Azure Communication Services endpoint (https://NAME.communication.azure.com).")]
     public const string EmailAcsEndpoint = "Email__AcsEndpoint";
 
-    [Setting(SettingScope.AzureOnly, "Azure Communication Services access key (a Key Vault reference in Azure).")]
+    [Setting(SettingScope.LocalOnly, "ACS access key (HMAC), local runs and tests only; empty means the managed identity's Entra token.")]
     public const string EmailAcsAccessKey = "Email__AcsAccessKey";
 
     [Setting(SettingScope.LocalOnly, "SMTP relay host when Email__Transport is Smtp.")]

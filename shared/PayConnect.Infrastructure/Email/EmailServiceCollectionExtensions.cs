@@ -54,6 +54,17 @@ public static class EmailServiceCollectionExtensions
             var other => throw new InvalidOperationException($"{AppSettings.EmailTransport} '{other}' names no transport."),
         });
 
+        // Azure: the managed identity's Entra token (the resource has local auth disabled). The access key is for local
+        // development and tests only.
+        services.TryAddSingleton<Azure.Core.TokenCredential>(sp => AzureCredentials.From(sp.GetRequiredService<IOptions<AzureOptions>>().Value));
+        services.TryAddSingleton(sp =>
+        {
+            var acs = sp.GetRequiredService<IOptions<AcsEmailOptions>>().Value;
+            return acs.UsesAccessKey
+                ? AcsAuthorization.FromAccessKey(acs.AccessKey)
+                : AcsAuthorization.FromTokenCredential(sp.GetRequiredService<Azure.Core.TokenCredential>(), sp.GetRequiredService<TimeProvider>());
+        });
+
         return services;
     }
 }

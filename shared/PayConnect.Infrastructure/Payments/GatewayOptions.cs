@@ -16,7 +16,7 @@ public enum GatewayKind
 
 /// <summary>
 /// Settings of the payment gateway, bound from the <c>Gateway</c> section (app settings <c>Gateway__Kind</c>,
-/// <c>Gateway__StripeApiKey</c>, <c>Gateway__StripeApiBase</c>).
+/// <c>Gateway__StripeApiKey</c>, <c>Gateway__StripeApiBase</c>, <c>Gateway__OperatingFeeBasisPoints</c>).
 /// </summary>
 public sealed class GatewayOptions
 {
@@ -34,6 +34,16 @@ public sealed class GatewayOptions
     /// <summary>The gateway in use: <see cref="Kind"/>, Sandbox when unset.</summary>
     public GatewayKind EffectiveKind => Kind ?? GatewayKind.Sandbox;
 
+    /// <summary>
+    /// The platform's application fee on operating-account charges, in basis points (0–1000); trust charges never carry
+    /// one. It is how the platform recovers Stripe's processing fees, which destination charges debit from the platform
+    /// (docs/decisions/0015-deposit-routing-destination-charges.md).
+    /// </summary>
+    public int OperatingFeeBasisPoints { get; set; }
+
+    /// <summary>The fee schedule these options describe.</summary>
+    public PayConnect.Payments.PlatformFeeSchedule Fees() => new(OperatingFeeBasisPoints);
+
     /// <summary>Problems with the values, empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -41,6 +51,11 @@ public sealed class GatewayOptions
         if (Kind is { } kind && !Enum.IsDefined(kind))
         {
             errors.Add($"Gateway__Kind must be {string.Join(" or ", Enum.GetNames<GatewayKind>())}.");
+        }
+
+        if (OperatingFeeBasisPoints is < 0 or > PayConnect.Payments.PlatformFeeSchedule.MaxBasisPoints)
+        {
+            errors.Add($"Gateway__OperatingFeeBasisPoints must be between 0 and {PayConnect.Payments.PlatformFeeSchedule.MaxBasisPoints}.");
         }
 
         if (EffectiveKind == GatewayKind.Stripe)

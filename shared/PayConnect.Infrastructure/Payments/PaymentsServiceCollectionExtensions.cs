@@ -25,14 +25,14 @@ public static class PaymentsServiceCollectionExtensions
         services.TryAddSingleton(sp => new DeclinePolicy(sp.GetRequiredService<IOptions<DeclineOptions>>().Value));
 
         // One instance: its memory of idempotency keys and charges is the whole point.
-        services.TryAddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>()));
+        services.TryAddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>(), sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Fees()));
         services.TryAddSingleton<IPaymentGateway>(sp =>
         {
             var gateway = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return gateway.EffectiveKind switch
             {
                 GatewayKind.Stripe => new StripePaymentGateway(
-                    new GatewayOptions { Kind = gateway.Kind, StripeApiKey = gateway.StripeApiKey?.Trim(), StripeApiBase = gateway.StripeApiBase?.Trim() },
+                    new GatewayOptions { Kind = gateway.Kind, StripeApiKey = gateway.StripeApiKey?.Trim(), StripeApiBase = gateway.StripeApiBase?.Trim(), OperatingFeeBasisPoints = gateway.OperatingFeeBasisPoints },
                     new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
                     {
                         Timeout = StripePaymentGateway.DefaultTimeout,

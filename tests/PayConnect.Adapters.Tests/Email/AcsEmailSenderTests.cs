@@ -36,7 +36,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         "plain body",
         "<p>html body</p>");
 
-    private AcsEmailSender Sender(Action<AcsEmailOptions>? tweak = null, TimeProvider? clock = null, string? accessKey = null, Uri? endpoint = null)
+    private AcsEmailSender Sender(Action<AcsEmailOptions>? tweak = null, TimeProvider? clock = null, string? accessKey = null, Uri? endpoint = null, AcsAuthorization? authorization = null)
     {
         var options = new AcsEmailOptions
         {
@@ -46,11 +46,11 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
             InitialBackoff = TimeSpan.FromMilliseconds(100),
         };
         tweak?.Invoke(options);
-        return new AcsEmailSender(http, Options.Create(options), clock ?? time, NullLogger<AcsEmailSender>.Instance);
+        return new AcsEmailSender(http, Options.Create(options), clock ?? time, NullLogger<AcsEmailSender>.Instance, authorization);
     }
 
     [Fact]
-    public async Task Send_Accepted_PollsUntilSucceededWaitingWhatTheServiceAsks()
+    public async Task Send_FirstTime_ReadsTheOperationThenPostsAndPollsUntilSucceededWaitingWhatTheServiceAsks()
     {
         server.RetryAfterSeconds = 3;
 
@@ -60,10 +60,133 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         var operationId = AcsOperationId.For("ntf-1").ToString();
         Assert.Equal(operationId, result.TransportReference);
         Assert.Empty(server.Violations);
-        Assert.Equal(["POST", "GET", "GET"], server.Requests.Select(r => r.Method));
-        Assert.Equal("/emails:send?api-version=2023-03-31", server.Requests[0].Target);
-        Assert.All(server.Polls(), p => Assert.Equal($"/emails/operations/{operationId}?api-version=2023-03-31", p.Target));
+        Assert.Equal(["GET", "POST", "GET", "GET"], server.Requests.Select(r => r.Method));
+        Assert.Equal($"/emails/operations/{operationId}?api-version=2023-03-31", server.Requests[0].Target);
+        Assert.Equal("/emails:send?api-version=2023-03-31", server.Requests[1].Target);
         Assert.Equal([TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3)], time.Waits);
+    }
+
+    [Fact]
+    public async Task Send_Accepted_FollowsTheOperationLocationItWasGiven()
+    {
+        server.OperationLocationMarker = "&location-token=abc123";
+
+        await Sender().SendAsync(Message(), CancellationToken.None);
+
+        var operationId = AcsOperationId.For("ntf-1").ToString();
+        Assert.All(server.Polls().Skip(1), p => Assert.Equal($"/emails/operations/{operationId}?api-version=2023-03-31&location-token=abc123", p.Target));
+        Assert.Equal(2, server.Polls().Skip(1).Count());
+    }
+
+    [Fact]
+    public async Task Send_WithManagedIdentity_SendsAnEntraTokenForTheCommunicationScopeAndNoSignature()
+    {
+        await using var entraOnly = await FakeAcsServer.StartAsync(bearerToken: "entra-token-1");
+        var credential = new RecordingCredential("entra-token-1");
+        var sender = new AcsEmailSender(
+            http,
+            Options.Create(new AcsEmailOptions { Endpoint = entraOnly.Endpoint, SenderAddress = "DoNotReply@payconnect.test" }),
+            time,
+            NullLogger<AcsEmailSender>.Instance,
+            AcsAuthorization.FromTokenCredential(credential, time));
+
+        var result = await sender.SendAsync(Message(), CancellationToken.None);
+
+        Assert.True(result.IsSent);
+        Assert.Empty(entraOnly.Violations);
+        Assert.All(entraOnly.Requests, r => Assert.Equal("Bearer entra-token-1", r.Authorization));
+        Assert.Equal(["https://communication.azure.com//.default"], Assert.Single(credential.Requests));
+    }
+
+    [Fact]
+    public async Task Send_AccessKeyToAResourceWithLocalAuthDisabled_IsRefusedAndKeptForLater()
+    {
+        expectViolations = true;
+        await using var entraOnly = await FakeAcsServer.StartAsync(bearerToken: "entra-token-1");
+
+        await Assert.ThrowsAsync<EmailTransientException>(() => Sender(endpoint: entraOnly.Endpoint).SendAsync(Message(), CancellationToken.None));
+
+        Assert.Contains("HMAC signature sent to a resource with local auth disabled", entraOnly.Violations);
+    }
+
+    [Fact]
+    public async Task Send_RetryAfterLongerThanTheDefaultInterval_IsWaitedInFull()
+    {
+        server.RetryAfterSeconds = 25;
+
+        var result = await Sender(o => o.DefaultPollInterval = TimeSpan.FromSeconds(2)).SendAsync(Message(), CancellationToken.None);
+
+        Assert.True(result.IsSent);
+        Assert.Equal([TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(25)], time.Waits);
+    }
+
+    [Fact]
+    public async Task Send_RetryAfterBeyondThePollBudget_HandsTheWaitToTheOutboxInsteadOfPollingEarly()
+    {
+        server.RetryAfterSeconds = 90;
+
+        var error = await Assert.ThrowsAsync<EmailTransientException>(() => Sender(o => o.PollTimeout = TimeSpan.FromSeconds(60)).SendAsync(Message(), CancellationToken.None));
+
+        Assert.Equal(TimeSpan.FromSeconds(90), error.RetryAfter);
+        Assert.Empty(time.Waits);
+        Assert.Single(server.Polls()); // only the read before the post
+    }
+
+    [Fact]
+    public async Task Send_AfterAFailedOperation_TheResendPostsOnceUnderANewOperationId()
+    {
+        server.EnqueueOperation(["Running", "Failed"], ("ServiceUnavailable", "Try again later."));
+        server.EnqueueOperation(["Running", "Succeeded"]);
+
+        await Assert.ThrowsAsync<EmailTransientException>(() => Sender().SendAsync(Message(), CancellationToken.None));
+        var resent = await Sender().SendAsync(Message(), CancellationToken.None);
+        var again = await Sender().SendAsync(Message(), CancellationToken.None);
+
+        var first = AcsOperationId.For("ntf-1", 0).ToString();
+        var second = AcsOperationId.For("ntf-1", 1).ToString();
+        Assert.NotEqual(first, second);
+        Assert.Equal([first, second], server.Sends().Select(s => s.OperationId));
+        Assert.Equal((true, second), (resent.IsSent, resent.TransportReference));
+        Assert.Equal((true, second), (again.IsSent, again.TransportReference));
+        Assert.Equal(server.Sends()[0].Body, server.Sends()[1].Body);
+    }
+
+    [Fact]
+    public async Task Send_AfterACanceledOperation_TheResendPostsUnderANewOperationId()
+    {
+        server.EnqueueOperation(["Canceled"]);
+        server.EnqueueOperation(["Succeeded"]);
+
+        await Assert.ThrowsAsync<EmailTransientException>(() => Sender().SendAsync(Message(), CancellationToken.None));
+        var resent = await Sender().SendAsync(Message(), CancellationToken.None);
+
+        Assert.True(resent.IsSent);
+        Assert.Equal([AcsOperationId.For("ntf-1", 0).ToString(), AcsOperationId.For("ntf-1", 1).ToString()], server.Sends().Select(s => s.OperationId));
+    }
+
+    [Fact]
+    public async Task Send_ResendWhileTheOperationStillRuns_FollowsItWithoutPostingAgain()
+    {
+        server.EnqueueOperation(["Running", "Running", "Running", "Succeeded"]);
+        server.RetryAfterSeconds = 20;
+
+        await Assert.ThrowsAsync<EmailTransientException>(() => Sender(o => o.PollTimeout = TimeSpan.FromSeconds(30)).SendAsync(Message(), CancellationToken.None));
+        var resent = await Sender().SendAsync(Message(), CancellationToken.None);
+
+        Assert.True(resent.IsSent);
+        Assert.Single(server.Sends());
+    }
+
+    [Fact]
+    public async Task Send_ResendOfAPermanentlyFailedOperation_IsRejectedWithoutPosting()
+    {
+        server.OperationStatuses = ["Failed"];
+        var first = await Sender().SendAsync(Message(), CancellationToken.None);
+
+        var resent = await Sender().SendAsync(Message(), CancellationToken.None);
+
+        Assert.Equal((EmailSendOutcome.Rejected, EmailSendOutcome.Rejected), (first.Outcome, resent.Outcome));
+        Assert.Single(server.Sends());
     }
 
     [Fact]
@@ -140,7 +263,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         await Assert.ThrowsAsync<EmailTransientException>(() => Sender(o => o.MaxAttempts = 4).SendAsync(Message(), CancellationToken.None));
 
         Assert.Equal(4, server.Sends().Count);
-        Assert.Empty(server.Polls());
+        Assert.Single(server.Polls()); // the read before the post
     }
 
     [Fact]
@@ -154,7 +277,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         Assert.Equal("InvalidRecipient", result.ErrorCode);
         Assert.Equal("Recipient address is invalid.", result.ErrorMessage);
         Assert.Single(server.Sends());
-        Assert.Empty(server.Polls());
+        Assert.Single(server.Polls()); // the read before the post
     }
 
     [Fact]
@@ -190,30 +313,30 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Send_SameMessageId_PresentsTheSameOperationId()
+    public async Task Send_SameMessageIdAfterSuccess_FindsTheOperationAndDoesNotPostAgain()
     {
-        await Sender().SendAsync(Message("ntf-1"), CancellationToken.None);
-        await Sender().SendAsync(Message("ntf-1"), CancellationToken.None);
+        var one = await Sender().SendAsync(Message("ntf-1"), CancellationToken.None);
+        var again = await Sender().SendAsync(Message("ntf-1"), CancellationToken.None);
         await Sender().SendAsync(Message("ntf-2"), CancellationToken.None);
 
         var ids = server.Sends().Select(s => s.OperationId).ToList();
-        Assert.Equal(AcsOperationId.For("ntf-1").ToString(), ids[0]);
-        Assert.Equal(ids[0], ids[1]);
-        Assert.NotEqual(ids[0], ids[2]);
+        Assert.Equal([AcsOperationId.For("ntf-1").ToString(), AcsOperationId.For("ntf-2").ToString()], ids);
+        Assert.Equal((true, one.TransportReference), (again.IsSent, again.TransportReference));
         Assert.Empty(server.Violations);
     }
 
     [Fact]
-    public async Task Send_ConflictOnResend_PollsTheExistingOperation()
+    public async Task Send_ConflictAfterTheRead_PollsTheOperationSomeoneElsePosted()
     {
         await Sender().SendAsync(Message(), CancellationToken.None);
+        server.EnqueuePollAnswer(404, """{"error":{"code":"NotFound","message":"Unknown operation."}}""");
         server.EnqueueSendAnswer(409, """{"error":{"code":"Conflict","message":"Operation exists."}}""");
         var before = server.Requests.Count;
 
         var result = await Sender().SendAsync(Message(), CancellationToken.None);
 
         Assert.True(result.IsSent);
-        Assert.Equal(["POST", "GET"], server.Requests.Skip(before).Select(r => r.Method));
+        Assert.Equal(["GET", "POST", "GET"], server.Requests.Skip(before).Select(r => r.Method));
     }
 
     [Fact]
@@ -225,7 +348,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         await Assert.ThrowsAsync<EmailTransientException>(() => Sender(accessKey: wrongKey).SendAsync(Message(), CancellationToken.None));
 
         Assert.Equal(["signature does not verify"], server.Violations);
-        Assert.Empty(server.Polls());
+        Assert.Empty(server.Sends());
     }
 
     [Fact]
@@ -238,6 +361,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(120), error.RetryAfter);
         Assert.Single(server.Sends());
         Assert.Empty(time.Waits);
+        Assert.Single(server.Polls());
     }
 
     [Fact]
@@ -248,18 +372,7 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         await Assert.ThrowsAsync<EmailTransientException>(() => Sender(o => o.PollTimeout = TimeSpan.FromSeconds(30)).SendAsync(Message(), CancellationToken.None));
 
         Assert.True(time.GetUtcNow() - Start <= TimeSpan.FromSeconds(30));
-        Assert.InRange(server.Polls().Count, 25, 30);
-    }
-
-    [Fact]
-    public async Task Send_LongRetryAfterWhilePolling_IsCappedAtMaxPollInterval()
-    {
-        server.RetryAfterSeconds = 60;
-
-        var result = await Sender(o => o.MaxPollInterval = TimeSpan.FromSeconds(10)).SendAsync(Message(), CancellationToken.None);
-
-        Assert.True(result.IsSent);
-        Assert.All(time.Waits, w => Assert.Equal(TimeSpan.FromSeconds(10), w));
+        Assert.InRange(server.Polls().Count - 1, 25, 30);
     }
 
     [Fact]
@@ -315,6 +428,23 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
         Assert.Equal(new Guid("2ed6657d-e927-568b-95e1-2665a8aea6a2"), NameBasedGuid.V5(dns, "www.example.com"));
     }
 
+    [Fact]
+    public void OperationId_OfAResend_IsANewVersion5UuidAndGenerationZeroIsTheFirstSend()
+    {
+        Assert.Equal(AcsOperationId.For("ntf-1"), AcsOperationId.For("ntf-1", 0));
+        Assert.NotEqual(AcsOperationId.For("ntf-1", 1), AcsOperationId.For("ntf-1", 2));
+        Assert.Equal(AcsOperationId.For("ntf-1", 1), AcsOperationId.For("ntf-1", 1));
+        Assert.Equal('5', AcsOperationId.For("ntf-1", 1).ToString()[14]);
+    }
+
+    [Fact]
+    public void Sender_WithNeitherTokenCredentialNorAccessKey_IsRefused()
+    {
+        var options = new AcsEmailOptions { Endpoint = new Uri("https://acs.example.test"), SenderAddress = "a@b.test" };
+
+        Assert.Throws<InvalidOperationException>(() => new AcsEmailSender(http, Options.Create(options), time, NullLogger<AcsEmailSender>.Instance));
+    }
+
     [Theory]
     [InlineData("http://acs.example.test", "a2V5")]
     [InlineData("https://acs.example.test", "not base64!")]
@@ -324,5 +454,24 @@ public sealed class AcsEmailSenderTests : IAsyncLifetime
 
         Assert.Single(options.Validate());
         Assert.Throws<InvalidOperationException>(() => new AcsEmailSender(http, Options.Create(options), time, NullLogger<AcsEmailSender>.Instance));
+    }
+
+    /// <summary>A TokenCredential that hands out one token and records the scopes asked for.</summary>
+    private sealed class RecordingCredential(string token) : Azure.Core.TokenCredential
+    {
+        public List<string[]> Requests { get; } = [];
+
+        public override Azure.Core.AccessToken GetToken(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            lock (Requests)
+            {
+                Requests.Add(requestContext.Scopes);
+            }
+
+            return new Azure.Core.AccessToken(token, DateTimeOffset.UtcNow.AddHours(1));
+        }
+
+        public override ValueTask<Azure.Core.AccessToken> GetTokenAsync(Azure.Core.TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(GetToken(requestContext, cancellationToken));
     }
 }

@@ -68,9 +68,38 @@ public class AddPayConnectEmailTests
     }
 
     [Fact]
-    public void Acs_WithoutKey_FailsAtStart()
+    public void Acs_WithoutKey_AuthorizesWithTheManagedIdentity()
     {
         using var provider = Build(new() { ["Email:Transport"] = "Acs", ["Email:AcsEndpoint"] = "https://acs.example.test", ["Email:SenderAddress"] = "a@b.test" });
+
+        Assert.IsType<AcsEmailSender>(provider.GetRequiredService<IEmailSender>());
+        Assert.Equal("Bearer", provider.GetRequiredService<AcsAuthorization>().Scheme);
+    }
+
+    [Fact]
+    public void Acs_WithKey_SignsWithTheKey()
+    {
+        using var provider = Build(new()
+        {
+            ["Email:Transport"] = "Acs",
+            ["Email:AcsEndpoint"] = "https://acs.example.test",
+            ["Email:SenderAddress"] = "a@b.test",
+            ["Email:AcsAccessKey"] = FakeAcsServer.TestAccessKey,
+        });
+
+        Assert.Equal("HMAC-SHA256", provider.GetRequiredService<AcsAuthorization>().Scheme);
+    }
+
+    [Fact]
+    public void Acs_WithAMalformedKey_FailsOptionsValidation()
+    {
+        using var provider = Build(new()
+        {
+            ["Email:Transport"] = "Acs",
+            ["Email:AcsEndpoint"] = "https://acs.example.test",
+            ["Email:SenderAddress"] = "a@b.test",
+            ["Email:AcsAccessKey"] = "not base64!",
+        });
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("Email__AcsAccessKey", error.Message);

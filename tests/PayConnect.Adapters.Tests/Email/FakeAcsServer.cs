@@ -14,9 +14,27 @@ using Microsoft.Extensions.Logging;
 namespace PayConnect.Adapters.Tests.Email;
 
 /// <summary>
-/// A local stand-in for the ACS Email REST API. It checks what the real service checks and what our contract says
-/// (HMAC signature recomputed from the raw request with its own key, content hash, api-version, body shape,
-/// Operation-Id) and answers from a script: 202 + Operation-Location, then the scripted operation statuses.
+/// A local stand-in for the ACS Email REST API (api-version 2023-03-31), built from the service's documentation and
+/// SDK source rather than from our own reading:
+/// <list type="bullet">
+/// <item>Authorization: either the HMAC-SHA256 signature recomputed from the raw request with the fake's own key
+/// (FACTS.md, ACS REST), or, when started with a bearer token, an Entra token — the Communication SDKs request the
+/// scope <c>https://communication.azure.com//.default</c> (azure-sdk-for-net, Communication pipeline builders), and a
+/// resource with <c>disableLocalAuth</c> refuses HMAC (learn.microsoft.com, CommunicationServiceResourceData
+/// .IsLocalAuthDisabled: "Disable local authentication"), which this fake answers with 401.</item>
+/// <item><c>POST /emails:send</c> answers 202 with <c>Operation-Location</c> and <c>retry-after</c>; the body is
+/// checked for the documented shape and the <c>Operation-Id</c> header for a UUID (azure-rest-api-specs,
+/// CommunicationServicesEmail 2023-03-31; Azure.Communication.Email <c>EmailClient.StartSendAsync(message, operationId)</c>).
+/// A POST whose Operation-Id names an existing operation does not start another: it answers with the existing
+/// operation, finished or not (Azure's long-running-operation guidance as the issue reads it; not confirmed in the
+/// REST spec, and the client must not depend on it — it reads before it posts).</item>
+/// <item><c>GET /emails/operations/{id}</c> answers the operation's status (<c>NotStarted | Running | Succeeded |
+/// Failed | Canceled</c>) with <c>retry-after</c> while it runs, and 404 for an id it does not know (assumed: the
+/// spec's error response; the client reads 404 as "does not exist").</item>
+/// <item><c>retry-after</c> is the least the client must wait: Azure.Core's operation poller waits "the larger of"
+/// its own interval and the server's (azure-sdk-for-net, EmailSendOperation.WaitForCompletionAsync docs).</item>
+/// </list>
+/// Broken rules are collected in <see cref="Violations"/>.
 /// </summary>
 internal sealed class FakeAcsServer : IAsyncDisposable
 {
@@ -27,12 +45,15 @@ internal sealed class FakeAcsServer : IAsyncDisposable
     private readonly object gate = new();
     private readonly Queue<Scripted> sendScript = new();
     private readonly Queue<Scripted> pollScript = new();
-    private readonly Dictionary<string, int> pollsByOperation = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Queue<OperationScript> operationScripts = new();
+    private readonly Dictionary<string, Operation> operations = new(StringComparer.OrdinalIgnoreCase);
+    private readonly string? bearerToken;
 
-    private FakeAcsServer(WebApplication app, byte[] key)
+    private FakeAcsServer(WebApplication app, byte[] key, string? bearerToken)
     {
         this.app = app;
         this.key = key;
+        this.bearerToken = bearerToken;
     }
 
     /// <summary>A well-formed access key for tests (base64 of 32 bytes).</summary>
@@ -46,8 +67,11 @@ internal sealed class FakeAcsServer : IAsyncDisposable
     /// <summary>Every broken rule seen (bad signature, wrong body shape, ...); empty when the client behaved.</summary>
     public List<string> Violations { get; } = [];
 
-    /// <summary>Statuses the operation goes through, one per poll; the last one repeats.</summary>
+    /// <summary>Statuses a new operation goes through, one per status query; the last one repeats. See <see cref="EnqueueOperation"/>.</summary>
     public string[] OperationStatuses { get; set; } = ["Running", "Succeeded"];
+
+    /// <summary>Appended to every Operation-Location, so that a test can see the client polled the URL it was given.</summary>
+    public string OperationLocationMarker { get; set; } = "&location-token=fake";
 
     /// <summary>The error reported with a Failed status.</summary>
     public (string Code, string Message) FailedError { get; set; } = ("EmailDropped", "Email was dropped after several attempts to deliver.");
@@ -55,13 +79,15 @@ internal sealed class FakeAcsServer : IAsyncDisposable
     /// <summary>The retry-after (seconds) the server sends with 202 and with non-terminal statuses.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 
-    public static async Task<FakeAcsServer> StartAsync(string? accessKey = null)
+    /// <param name="accessKey">The key HMAC signatures are checked with.</param>
+    /// <param name="bearerToken">When set, the resource has local auth disabled: only this bearer token is accepted.</param>
+    public static async Task<FakeAcsServer> StartAsync(string? accessKey = null, string? bearerToken = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var server = new FakeAcsServer(app, Convert.FromBase64String(accessKey ?? TestAccessKey));
+        var server = new FakeAcsServer(app, Convert.FromBase64String(accessKey ?? TestAccessKey), bearerToken);
         app.Run(server.HandleAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
@@ -78,7 +104,16 @@ internal sealed class FakeAcsServer : IAsyncDisposable
         }
     }
 
-    /// <summary>The next operation poll answers this instead of the scripted status.</summary>
+    /// <summary>The next operation posted goes through these statuses (with this error when it fails) instead of <see cref="OperationStatuses"/>.</summary>
+    public void EnqueueOperation(string[] statuses, (string Code, string Message)? error = null)
+    {
+        lock (gate)
+        {
+            operationScripts.Enqueue(new OperationScript(statuses, error));
+        }
+    }
+
+    /// <summary>The next operation status query answers this instead of the operation's status.</summary>
     public void EnqueuePollAnswer(int status, string? body = null, params (string Name, string Value)[] headers)
     {
         lock (gate)
@@ -109,13 +144,14 @@ internal sealed class FakeAcsServer : IAsyncDisposable
             rawTarget,
             request.Headers["Operation-Id"].ToString(),
             request.Headers["x-ms-client-request-id"].ToString(),
-            Encoding.UTF8.GetString(body));
+            Encoding.UTF8.GetString(body),
+            request.Headers.Authorization.ToString());
 
         Scripted? answer;
         lock (gate)
         {
             Requests.Add(recorded);
-            var authProblem = CheckSignature(context, rawTarget, body);
+            var authProblem = bearerToken is null ? CheckSignature(context, rawTarget, body) : CheckBearer(context);
             if (authProblem is not null)
             {
                 Violations.Add(authProblem);
@@ -173,12 +209,27 @@ internal sealed class FakeAcsServer : IAsyncDisposable
         }
 
         var id = recorded.OperationId;
-        pollsByOperation.TryAdd(id, 0);
-        return new Scripted(
-            202,
-            JsonSerializer.Serialize(new { id, status = "Running" }),
-            [("Operation-Location", $"{Endpoint.GetLeftPart(UriPartial.Authority)}/emails/operations/{id}?api-version={ApiVersion}"), ("retry-after", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        if (operations.TryGetValue(id, out var existing))
+        {
+            // Not a new operation: the existing one is returned as it stands.
+            if (existing.IsFinished)
+            {
+                Violations.Add($"Operation-Id {id} of a finished ({existing.Current}) operation presented again");
+            }
+
+            return new Scripted(202, JsonSerializer.Serialize(new { id, status = existing.Current }), Accepted(id));
+        }
+
+        var script = operationScripts.TryDequeue(out var next) ? next : new OperationScript(OperationStatuses, null);
+        operations[id] = new Operation(script);
+        return new Scripted(202, JsonSerializer.Serialize(new { id, status = "Running" }), Accepted(id));
     }
+
+    private (string Name, string Value)[] Accepted(string id) =>
+    [
+        ("Operation-Location", $"{Endpoint.GetLeftPart(UriPartial.Authority)}/emails/operations/{id}?api-version={ApiVersion}{OperationLocationMarker}"),
+        ("retry-after", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+    ];
 
     private Scripted Poll(string operationId)
     {
@@ -187,21 +238,33 @@ internal sealed class FakeAcsServer : IAsyncDisposable
             return scripted;
         }
 
-        if (!pollsByOperation.TryGetValue(operationId, out var count))
+        if (!operations.TryGetValue(operationId, out var operation))
         {
             return new Scripted(404, Error("NotFound", "Unknown operation."), []);
         }
 
-        pollsByOperation[operationId] = count + 1;
-        var status = OperationStatuses[Math.Min(count, OperationStatuses.Length - 1)];
+        var status = operation.Advance();
         var terminal = status is "Succeeded" or "Failed" or "Canceled";
+        var (code, message) = operation.Script.Error ?? FailedError;
         object payload = status == "Failed"
-            ? new { id = operationId, status, error = new { code = FailedError.Code, message = FailedError.Message } }
+            ? new { id = operationId, status, error = new { code, message } }
             : new { id = operationId, status };
         return new Scripted(
             200,
             JsonSerializer.Serialize(payload),
             terminal ? [] : [("retry-after", RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+    }
+
+    /// <summary>With local auth disabled only the Entra bearer token is accepted; an HMAC signature is refused.</summary>
+    private string? CheckBearer(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("HMAC-SHA256", StringComparison.Ordinal))
+        {
+            return "HMAC signature sent to a resource with local auth disabled";
+        }
+
+        return authorization == "Bearer " + bearerToken ? null : $"Authorization is not the expected bearer token: '{authorization.Split(' ')[0]}'";
     }
 
     /// <summary>Recomputes the HMAC the way the service does, from the raw request and this server's own key.</summary>
@@ -287,9 +350,24 @@ internal sealed class FakeAcsServer : IAsyncDisposable
     private static string Error(string code, string message) => JsonSerializer.Serialize(new { error = new { code, message } });
 
     private sealed record Scripted(int Status, string? Body, (string Name, string Value)[] Headers);
+
+    private sealed record OperationScript(string[] Statuses, (string Code, string Message)? Error);
+
+    private sealed class Operation(OperationScript script)
+    {
+        private int queries;
+
+        public OperationScript Script { get; } = script;
+
+        public string Current => Script.Statuses[Math.Max(0, Math.Min(queries - 1, Script.Statuses.Length - 1))] is var s && queries > 0 ? s : "Running";
+
+        public bool IsFinished => Current is "Succeeded" or "Failed" or "Canceled";
+
+        public string Advance() => Script.Statuses[Math.Min(queries++, Script.Statuses.Length - 1)];
+    }
 }
 
-internal sealed record RecordedRequest(string Method, string Target, string OperationId, string ClientRequestId, string Body)
+internal sealed record RecordedRequest(string Method, string Target, string OperationId, string ClientRequestId, string Body, string Authorization)
 {
     public JsonNode Json => JsonNode.Parse(Body)!;
 }

@@ -59,7 +59,8 @@ public class PaymentsRegistrationTests
 
         var gateway = provider.GetRequiredService<IPaymentGateway>();
         var result = await gateway.ChargeAsync(
-            new ChargeRequest("autopay/r/attempt-1", "r", "cus_A|pm_B", new Money(100, "USD"), "bank-1"),
+            new ChargeRequest("autopay/r/attempt-1", "r", "cus_A|pm_B", new Money(100, "USD"),
+                new DepositAccount("bank-1", PayConnect.Connect.BankAccountKind.Operating, "acct_1BankOne"), PaymentRail.Card),
             CancellationToken.None);
 
         Assert.IsType<StripePaymentGateway>(gateway);

@@ -1,3 +1,5 @@
+using NodaTime;
+using PayConnect.Connect;
 using PayConnect.Infrastructure.Payments.Sandbox;
 using PayConnect.Payments;
 
@@ -39,6 +41,9 @@ public class SandboxPaymentGatewayTests
     [InlineData(SandboxPaymentGateway.ExpiredCard, "expired_card", DeclineKind.Hard)]
     [InlineData(SandboxPaymentGateway.AuthenticationRequired, "authentication_required", DeclineKind.Hard)]
     [InlineData(SandboxPaymentGateway.AchAccountClosed, "R02", DeclineKind.Hard)]
+    [InlineData(SandboxPaymentGateway.AchVerificationPending, "ach_verification_pending", DeclineKind.Hard)]
+    [InlineData(SandboxPaymentGateway.OfflinePinRequired, "offline_pin_required", DeclineKind.Hard)]
+    [InlineData(SandboxPaymentGateway.DeclineRateLimited, "card_decline_rate_limit_exceeded", DeclineKind.Soft)]
     [InlineData("pm_not_a_sandbox_token", "sandbox_unknown_token", DeclineKind.Hard)]
     public async Task Charge_DeclineToken_DeclinesAsDocumentedAndChargesNothing(string token, string code, DeclineKind kind)
     {
@@ -164,6 +169,60 @@ public class SandboxPaymentGatewayTests
         Assert.Single(gateway.Charges);
     }
 
-    private static ChargeRequest Request(string token, string key = "autopay/run-1/attempt-1", long amount = 1_000) =>
-        new(key, RunKey, token, new Money(amount, "USD"), "bank-1", "A/R message");
+    [Fact]
+    public async Task Charge_RoutesEachDepositAccountToItsConnectedAccount_AndTrustReceivesTheWholeAmount()
+    {
+        var routed = new SandboxPaymentGateway(fees: new PlatformFeeSchedule(250));
+        var operating = new DepositAccount("bank-op", BankAccountKind.Operating, "acct_1Operating");
+        var trust = new DepositAccount("bank-trust", BankAccountKind.Trust, "acct_1Trust");
+
+        await routed.ChargeAsync(Request(SandboxPaymentGateway.Approve, key: "op", amount: 10_000, deposit: operating), CancellationToken.None);
+        await routed.ChargeAsync(Request(SandboxPaymentGateway.Approve, key: "trust", amount: 40_000, deposit: trust), CancellationToken.None);
+
+        Assert.Equal(new Money(9_750, "USD"), routed.BalanceOf("acct_1Operating", "USD"));
+        Assert.Equal(new Money(40_000, "USD"), routed.BalanceOf("acct_1Trust", "USD"));
+        var trustCharge = Assert.Single(routed.Charges, c => c.DepositKind == BankAccountKind.Trust);
+        Assert.Equal(new Money(0, "USD"), trustCharge.ApplicationFee);
+        // The platform keeps the operating fee and pays the processing fees of both charges (3 % in the sandbox).
+        Assert.Equal(new Money(250 - 300 - 1_200, "USD"), routed.PlatformBalance("USD"));
+    }
+
+    [Fact]
+    public async Task Charge_IntoABankAccountWithoutConnectedAccount_SettlesIntoItsStandIn()
+    {
+        await gateway.ChargeAsync(Request(SandboxPaymentGateway.Approve, deposit: new DepositAccount("bank-9", BankAccountKind.Trust, null)), CancellationToken.None);
+
+        Assert.Equal(new Money(1_000, "USD"), gateway.BalanceOf(SandboxPaymentGateway.StandInAccountId("bank-9"), "USD"));
+    }
+
+    [Fact]
+    public async Task Charge_AchRecordsRailMandateAndPendingSettlement()
+    {
+        var result = await gateway.ChargeAsync(
+            Request(SandboxPaymentGateway.AchApprove, rail: PaymentRail.Ach, mandate: "mandate_1Abc"), CancellationToken.None);
+
+        var charge = Assert.Single(gateway.Charges);
+        Assert.Equal((PaymentRail.Ach, "mandate_1Abc", true), (charge.Rail, charge.MandateId, charge.SettlementPending));
+        Assert.Equal(charge.ChargeId, Assert.IsType<ChargeApproved>(result).ChargeId);
+    }
+
+    [Fact]
+    public async Task FindCharge_FindsTheChargeMadeUnderTheKeyWithItsSettlementState()
+    {
+        var request = Request(SandboxPaymentGateway.AchApprove, rail: PaymentRail.Ach, mandate: "mandate_1Abc");
+        var charged = await gateway.ChargeAsync(request, CancellationToken.None);
+
+        var found = await gateway.FindChargeAsync(new ChargeLookup(request.IdempotencyKey, request.PaymentMethodToken, Instant.FromUnixTimeSeconds(0)), CancellationToken.None);
+
+        Assert.Equal(charged, found);
+    }
+
+    private static ChargeRequest Request(
+        string token,
+        string key = "autopay/run-1/attempt-1",
+        long amount = 1_000,
+        DepositAccount? deposit = null,
+        PaymentRail rail = PaymentRail.Card,
+        string? mandate = null) =>
+        new(key, RunKey, token, new Money(amount, "USD"), deposit ?? new DepositAccount("bank-1", BankAccountKind.Operating, "acct_1BankOne"), rail, mandate, "A/R message");
 }

@@ -19,6 +19,11 @@ public class StripeDeclineClassifierTests
     [InlineData("expired_card", null, DeclineKind.Hard)]
     [InlineData("invalid_account", null, DeclineKind.Hard)]
     [InlineData("authentication_required", null, DeclineKind.Hard)]
+    [InlineData("offline_pin_required", null, DeclineKind.Hard)]
+    [InlineData("online_or_offline_pin_required", null, DeclineKind.Hard)]
+    [InlineData("online_or_offline_pin_required", "try_again_later", DeclineKind.Hard)]
+    [InlineData("card_decline_rate_limit_exceeded", null, DeclineKind.Soft)]
+    [InlineData("card_decline_rate_limit_exceeded", "do_not_try_again", DeclineKind.Hard)]
     [InlineData("a_code_stripe_adds_next_year", null, DeclineKind.Hard)]
     [InlineData(null, null, DeclineKind.Hard)]
     public void Classify_FollowsDeclineAndAdviceCodes(string? declineCode, string? adviceCode, DeclineKind expected)

@@ -1,3 +1,5 @@
+using NodaTime;
+using PayConnect.Connect;
 using PayConnect.Infrastructure.Payments;
 using PayConnect.Infrastructure.Payments.Stripe;
 using PayConnect.Payments;
@@ -9,21 +11,37 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     private const string ApiKey = "sk_test_payconnect_fake_key";
     private const string RunKey = "firm-1/sched-9/2025-03-01";
     private const string Token = "cus_PayerOne|pm_1QxCardVisa";
+    private const string AchToken = "cus_PayerOne|pm_1QxBankAcct";
+    private const string OperatingAccount = "acct_1FirmOneOperating";
+    private const string TrustAccount = "acct_1FirmOneTrust";
+    private const string Mandate = "mandate_1QxAchMandate01";
+
+    private static readonly DepositAccount Operating = new("bank-operating-1", BankAccountKind.Operating, OperatingAccount);
+    private static readonly DepositAccount Trust = new("bank-trust-1", BankAccountKind.Trust, TrustAccount);
+
+    // Allocated before the fake's first intent (StripeJson.Epoch), so the lookup's created[gte] covers them.
+    private static readonly Instant AllocatedAt = Instant.FromUnixTimeSeconds(StripeJson.Epoch - 60);
 
     private FakeStripeServer server = null!;
 
     public async Task InitializeAsync() => server = await FakeStripeServer.StartAsync();
 
-    public async Task DisposeAsync() => await server.DisposeAsync();
+    // Every test also proves the requests kept Stripe's documented rules (FakeStripeServer.Violations).
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        Assert.Empty(server.Violations);
+    }
 
     [Fact]
-    public async Task Charge_Succeeded_IsApprovedAndSendsAnOffSessionConfirmedIntent()
+    public async Task Charge_Succeeded_IsApprovedAndSendsAnOffSessionConfirmedCardIntent()
     {
         var request = Request(amountMinor: 12_345, description: "Invoice 1001, 1002");
 
         var result = await Gateway().ChargeAsync(request, CancellationToken.None);
 
-        Assert.Equal(new ChargeApproved("pi_3QxTestIntent0001", new Money(12_345, "USD")), result);
+        var approved = Assert.IsType<ChargeApproved>(result);
+        Assert.Equal((new Money(12_345, "USD"), false), (approved.Amount, approved.SettlementPending));
         var sent = Assert.Single(server.Requests);
         Assert.Equal("Bearer " + ApiKey, sent.Authorization);
         Assert.Equal(request.IdempotencyKey, sent.IdempotencyKey);
@@ -34,11 +52,111 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
         Assert.Equal("true", sent.Form["off_session"]);
         Assert.Equal("cus_PayerOne", sent.Form["customer"]);
         Assert.Equal("pm_1QxCardVisa", sent.Form["payment_method"]);
+        Assert.Equal("card", sent.Form["allowed_payment_method_types[0]"]);
+        Assert.DoesNotContain(sent.Form.Keys, k => k.StartsWith("automatic_payment_methods", StringComparison.Ordinal));
+        Assert.False(sent.Form.ContainsKey("mandate"));
         Assert.Equal(RunKey, sent.Form["metadata[run_key]"]);
+        Assert.Equal(request.IdempotencyKey, sent.Form["metadata[idempotency_key]"]);
         Assert.Equal("bank-operating-1", sent.Form["metadata[destination_bank_account_id]"]);
         Assert.Equal("firm-1", sent.Form["metadata[firm_id]"]);
         Assert.Equal("Invoice 1001, 1002", sent.Form["description"]);
-        Assert.Equal("never", sent.Form["automatic_payment_methods[allow_redirects]"]);
+    }
+
+    [Fact]
+    public async Task Charge_IntoOperating_IsADestinationChargeOnBehalfOfTheOperatingAccountCarryingThePlatformFee()
+    {
+        await Gateway(feeBasisPoints: 290).ChargeAsync(Request(amountMinor: 12_345, deposit: Operating), CancellationToken.None);
+
+        var sent = Assert.Single(server.Creates);
+        Assert.Equal(OperatingAccount, sent.Form["on_behalf_of"]);
+        Assert.Equal(OperatingAccount, sent.Form["transfer_data[destination]"]);
+        Assert.False(sent.Form.ContainsKey("transfer_data[amount]"));
+        Assert.Equal("359", sent.Form["application_fee_amount"]); // 2.90 % of 123.45, rounded up
+        Assert.Equal("Operating", sent.Form["metadata[deposit_account_kind]"]);
+        Assert.Empty(sent.StripeAccount ?? string.Empty);
+    }
+
+    [Fact]
+    public async Task Charge_IntoTrust_TransfersTheWholeAmountToTheTrustAccountAndNeverCarriesAFee()
+    {
+        var result = await Gateway(feeBasisPoints: PlatformFeeSchedule.MaxBasisPoints).ChargeAsync(Request(amountMinor: 500_000, deposit: Trust), CancellationToken.None);
+
+        Assert.IsType<ChargeApproved>(result);
+        var sent = Assert.Single(server.Creates);
+        Assert.Equal(TrustAccount, sent.Form["on_behalf_of"]);
+        Assert.Equal(TrustAccount, sent.Form["transfer_data[destination]"]);
+        Assert.DoesNotContain(sent.Form.Keys, k => k.Contains("fee", StringComparison.OrdinalIgnoreCase));
+        Assert.False(sent.Form.ContainsKey("transfer_data[amount]"));
+        Assert.Equal("Trust", sent.Form["metadata[deposit_account_kind]"]);
+    }
+
+    [Fact]
+    public async Task Charge_EachDepositAccountRoutesToItsOwnConnectedAccount()
+    {
+        var gateway = Gateway(feeBasisPoints: 100);
+        await gateway.ChargeAsync(Request(deposit: Operating, attempt: 1), CancellationToken.None);
+        await gateway.ChargeAsync(Request(deposit: Trust, attempt: 2), CancellationToken.None);
+
+        Assert.Equal([OperatingAccount, TrustAccount], server.Creates.Select(r => r.Form["transfer_data[destination]"]));
+        Assert.Equal([true, false], server.Creates.Select(r => r.Form.ContainsKey("application_fee_amount")));
+    }
+
+    [Fact]
+    public async Task Charge_DepositAccountWithoutConnectedAccount_IsAConfigurationErrorAndSendsNothing()
+    {
+        var unrouted = new DepositAccount("bank-trust-2", BankAccountKind.Trust, connectedAccountId: null);
+
+        await Assert.ThrowsAsync<GatewayConfigurationException>(() => Gateway().ChargeAsync(Request(deposit: unrouted), CancellationToken.None));
+
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task Charge_Ach_IsAUsBankAccountDebitCarryingTheMandate()
+    {
+        server.ThenReply(r => new StripeReply(200, StripeJson.Intent(r, "processing")));
+
+        var result = await Gateway().ChargeAsync(Request(token: AchToken, rail: PaymentRail.Ach, mandate: Mandate, deposit: Trust), CancellationToken.None);
+
+        Assert.True(Assert.IsType<ChargeApproved>(result).SettlementPending);
+        var sent = Assert.Single(server.Creates);
+        Assert.Equal("us_bank_account", sent.Form["allowed_payment_method_types[0]"]);
+        Assert.False(sent.Form.ContainsKey("allowed_payment_method_types[1]"));
+        Assert.Equal(Mandate, sent.Form["mandate"]);
+        Assert.Equal("pm_1QxBankAcct", sent.Form["payment_method"]);
+        Assert.Equal("true", sent.Form["off_session"]);
+    }
+
+    [Fact]
+    public async Task Charge_AchWithoutMandate_IsAHardDeclineAndSendsNothing()
+    {
+        var result = await Gateway().ChargeAsync(Request(token: AchToken, rail: PaymentRail.Ach, mandate: null), CancellationToken.None);
+
+        Assert.Equal((DeclineCodes.AchMandateMissing, DeclineKind.Hard), Code(result));
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public async Task Charge_AchAwaitingMicroDepositVerification_IsItsOwnHardDeclineTellingStaffWhatToDo()
+    {
+        server.ThenReply(r => new StripeReply(200, StripeJson.Intent(r, "requires_action", nextAction: StripeJson.VerifyWithMicrodeposits)));
+
+        var result = await Gateway().ChargeAsync(Request(token: AchToken, rail: PaymentRail.Ach, mandate: Mandate), CancellationToken.None);
+
+        var declined = Assert.IsType<ChargeDeclined>(result);
+        Assert.Equal((DeclineCodes.AchVerificationPending, DeclineKind.Hard), (declined.Code, declined.Kind));
+        Assert.Contains("micro-deposits", declined.Message);
+        Assert.Contains("not be retried automatically", declined.Message);
+    }
+
+    [Fact]
+    public async Task Charge_CardNeedingAuthentication_IsAHardAuthenticationDecline()
+    {
+        server.ThenReply(r => new StripeReply(200, StripeJson.Intent(r, "requires_action", nextAction: """{"type":"use_stripe_sdk","use_stripe_sdk":{}}""")));
+
+        var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
+
+        Assert.Equal((DeclineCodes.AuthenticationRequired, DeclineKind.Hard), Code(result));
     }
 
     [Fact]
@@ -48,16 +166,6 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
 
         var sent = Assert.Single(server.Requests);
         Assert.Equal(("5000", "jpy"), (sent.Form["amount"], sent.Form["currency"]));
-    }
-
-    [Fact]
-    public async Task Charge_AchProcessing_IsApprovedWithSettlementPending()
-    {
-        server.ThenReply(r => new StripeReply(200, StripeJson.Intent(r, "processing")));
-
-        var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
-
-        Assert.True(Assert.IsType<ChargeApproved>(result).SettlementPending);
     }
 
     [Fact]
@@ -76,6 +184,8 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     [InlineData("do_not_honor", "do_not_try_again")]
     [InlineData("insufficient_funds", "do_not_try_again")]
     [InlineData("authentication_required", null)]
+    [InlineData("offline_pin_required", null)]
+    [InlineData("online_or_offline_pin_required", null)]
     [InlineData("some_future_code", null)]
     public async Task Charge_HardDeclineOrHardAdvice_IsAHardDecline(string declineCode, string? adviceCode)
     {
@@ -84,6 +194,17 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
         var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
 
         Assert.Equal(new ChargeDeclined(declineCode, "Your card was declined.", DeclineKind.Hard), result);
+    }
+
+    [Fact]
+    public async Task Charge_DeclinedTooManyTimesToday_IsASoftDeclineTheRetryPolicyDelaysPastADay()
+    {
+        const string message = "This card has been declined too many times. You can try to charge this card again after 24 hours.";
+        server.ThenReply(new StripeReply(402, StripeJson.CardError(message, declineCode: null, code: DeclineCodes.CardDeclineRateLimitExceeded)));
+
+        var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
+
+        Assert.Equal(new ChargeDeclined(DeclineCodes.CardDeclineRateLimitExceeded, message, DeclineKind.Soft), result);
     }
 
     [Fact]
@@ -97,39 +218,49 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Charge_RequiresAction_IsAHardAuthenticationDecline()
-    {
-        server.ThenReply(r => new StripeReply(200, StripeJson.Intent(r, "requires_action")));
-
-        var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
-
-        var declined = Assert.IsType<ChargeDeclined>(result);
-        Assert.Equal(("authentication_required", DeclineKind.Hard), (declined.Code, declined.Kind));
-    }
-
-    [Fact]
-    public async Task Charge_ServerError_IsUnavailableAfterExactlyOneRequest()
-    {
-        server.ThenReply(new StripeReply(500, StripeJson.Error("api_error", null, "An unknown error occurred")));
-
-        await Assert.ThrowsAsync<GatewayUnavailableException>(() => Gateway().ChargeAsync(Request(), CancellationToken.None));
-
-        Assert.Single(server.Requests);
-    }
-
-    [Fact]
-    public async Task Charge_RetriedAfterServerError_SendsTheSameIdempotencyKeyAndGetsTheOutcome()
+    public async Task Charge_ServerErrorBeforeExecution_IsUnavailableAndTheSameKeyGetsTheOutcome()
     {
         var gateway = Gateway();
         var request = Request();
-        server.ThenReply(new StripeReply(503, StripeJson.Error("api_error", null, "Service unavailable")));
+        server.ThenReply(new StripeReply(503, StripeJson.Error("api_error", null, "Service unavailable"),
+            Headers: new Dictionary<string, string> { ["Stripe-Should-Retry"] = "true" }));
 
-        await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.ChargeAsync(request, CancellationToken.None));
+        var first = await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.ChargeAsync(request, CancellationToken.None));
         var result = await gateway.ChargeAsync(request, CancellationToken.None);
 
+        Assert.False(first.LookUpBeforeRetry);
         Assert.IsType<ChargeApproved>(result);
         Assert.Equal([request.IdempotencyKey, request.IdempotencyKey], server.Requests.Select(r => r.IdempotencyKey));
         Assert.Equal(server.Requests[0].Form, server.Requests[1].Form);
+    }
+
+    [Fact]
+    public async Task Charge_ReplayedServerError_AsksForALookupAndTheConsistentListFindsTheCharge()
+    {
+        var gateway = Gateway();
+        var request = Request(amountMinor: 7_500);
+        string? madeCharge = null;
+        // Stripe made the charge, then failed answering: the 500 is saved under the key and replayed from then on.
+        server.ThenReply(r =>
+        {
+            madeCharge = server.Seed("cus_PayerOne", r.IdempotencyKey!, "succeeded", 7_500, StripeJson.Epoch);
+            return new StripeReply(500, StripeJson.Error("api_error", null, "An unknown error occurred"),
+                Headers: new Dictionary<string, string> { ["Stripe-Should-Retry"] = "false" }, Saved: true);
+        });
+
+        var first = await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.ChargeAsync(request, CancellationToken.None));
+        var replay = await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.ChargeAsync(request, CancellationToken.None));
+        var found = await gateway.FindChargeAsync(new ChargeLookup(request.IdempotencyKey, request.PaymentMethodToken, AllocatedAt), CancellationToken.None);
+
+        Assert.True(first.LookUpBeforeRetry);
+        Assert.True(replay.LookUpBeforeRetry);
+        Assert.Equal(new ChargeApproved(madeCharge!, new Money(7_500, "USD")), found);
+        var lookup = server.Requests[^1];
+        Assert.Equal(("GET", "/v1/payment_intents"), (lookup.Method, lookup.Path));
+        Assert.Equal("cus_PayerOne", lookup.Form["customer"]);
+        Assert.Equal((AllocatedAt - Duration.FromHours(1)).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), lookup.Form["created[gte]"]);
+        Assert.Equal($"Bearer {ApiKey}", lookup.Authorization);
+        Assert.DoesNotContain(server.Requests, r => r.Path.Contains("search", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -176,22 +307,30 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     [Fact]
     public async Task Charge_KeyReusedWithOtherParameters_IsAnIdempotencyError()
     {
-        server.ThenReply(new StripeReply(400, StripeJson.Error(
-            "idempotency_error",
-            null,
-            "Keys for idempotent requests can only be used with the same parameters they were first used with.")));
+        var gateway = Gateway();
+        await gateway.ChargeAsync(Request(amountMinor: 100), CancellationToken.None);
 
-        await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => Gateway().ChargeAsync(Request(), CancellationToken.None));
+        await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => gateway.ChargeAsync(Request(amountMinor: 200), CancellationToken.None));
     }
 
     [Theory]
-    [InlineData(429, "rate_limit_error")]
     [InlineData(401, "invalid_request_error")]
-    public async Task Charge_RateLimitedOrNotAuthorized_IsUnavailableNotADecline(int status, string type)
+    [InlineData(403, "invalid_request_error")]
+    public async Task Charge_NotAuthorized_IsAConfigurationErrorNotAnOutage(int status, string type)
     {
-        server.ThenReply(new StripeReply(status, StripeJson.Error(type, null, "Try again later.")));
+        server.ThenReply(new StripeReply(status, StripeJson.Error(type, null, "Invalid API Key provided: sk_test_****")));
 
-        await Assert.ThrowsAsync<GatewayUnavailableException>(() => Gateway().ChargeAsync(Request(), CancellationToken.None));
+        await Assert.ThrowsAsync<GatewayConfigurationException>(() => Gateway().ChargeAsync(Request(), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Charge_RateLimited_IsUnavailableWithoutLookup()
+    {
+        server.ThenReply(new StripeReply(429, StripeJson.Error("rate_limit_error", "rate_limit", "Too many requests.")));
+
+        var error = await Assert.ThrowsAsync<GatewayUnavailableException>(() => Gateway().ChargeAsync(Request(), CancellationToken.None));
+
+        Assert.False(error.LookUpBeforeRetry);
     }
 
     [Fact]
@@ -201,8 +340,7 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
 
         var result = await Gateway().ChargeAsync(Request(), CancellationToken.None);
 
-        var declined = Assert.IsType<ChargeDeclined>(result);
-        Assert.Equal(("resource_missing", DeclineKind.Hard), (declined.Code, declined.Kind));
+        Assert.Equal(("resource_missing", DeclineKind.Hard), Code(result));
     }
 
     [Theory]
@@ -228,23 +366,55 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task FindCharge_AfterAnApprovedCharge_FindsItByTheIdempotencyKeyInItsMetadata()
+    public async Task FindCharge_AfterAnApprovedCharge_FindsItAtOnceByTheKeyInItsMetadata()
     {
         var request = Request();
         var charged = Assert.IsType<ChargeApproved>(await Gateway().ChargeAsync(request, CancellationToken.None));
 
-        var found = await Gateway().FindChargeAsync(request.IdempotencyKey, CancellationToken.None);
+        var found = await Gateway().FindChargeAsync(Lookup(request.IdempotencyKey), CancellationToken.None);
 
-        Assert.Equal(request.IdempotencyKey, server.Requests[0].Form["metadata[idempotency_key]"]);
-        Assert.Equal(charged.ChargeId, found?.ChargeId);
-        Assert.Equal($"metadata['idempotency_key']:'{request.IdempotencyKey}'", server.Requests[^1].Form["query"]);
-        Assert.Equal($"Bearer {ApiKey}", server.Requests[^1].Authorization);
+        Assert.Equal(charged, found);
     }
 
     [Fact]
-    public async Task FindCharge_WithNoChargeUnderTheKey_ReturnsNull()
+    public async Task FindCharge_IgnoresOtherKeysAndUnpaidIntents()
     {
-        Assert.Null(await Gateway().FindChargeAsync(ChargeIdempotencyKey.For(RunKey, 7), CancellationToken.None));
+        var key = ChargeIdempotencyKey.For(RunKey, 3);
+        server.Seed("cus_PayerOne", ChargeIdempotencyKey.For(RunKey, 2), "succeeded", 100, StripeJson.Epoch);
+        server.Seed("cus_PayerOne", key, "requires_payment_method", 100, StripeJson.Epoch + 1);
+        server.Seed("cus_PayerTwo", key, "succeeded", 100, StripeJson.Epoch + 2);
+
+        Assert.Null(await Gateway().FindChargeAsync(Lookup(key), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task FindCharge_PagesThroughEveryIntentSinceTheAllocation()
+    {
+        var key = ChargeIdempotencyKey.For(RunKey, 4);
+        var oldest = server.Seed("cus_PayerOne", key, "processing", 900, StripeJson.Epoch);
+        for (var i = 1; i <= 130; i++)
+        {
+            server.Seed("cus_PayerOne", $"autopay/other/{i}", "succeeded", 100, StripeJson.Epoch + i);
+        }
+
+        var found = await Gateway().FindChargeAsync(Lookup(key), CancellationToken.None);
+
+        Assert.Equal(oldest, found?.ChargeId);
+        Assert.True(found!.SettlementPending);
+        Assert.Equal(2, server.Requests.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
+    public async Task FindCharge_TwoApprovedChargesUnderOneKey_IsADuplicateKeepingTheEarliest()
+    {
+        var key = ChargeIdempotencyKey.For(RunKey, 1);
+        var first = server.Seed("cus_PayerOne", key, "succeeded", 12_345, StripeJson.Epoch + 5);
+        var second = server.Seed("cus_PayerOne", key, "succeeded", 12_345, StripeJson.Epoch + 9);
+
+        var error = await Assert.ThrowsAsync<DuplicateChargeException>(() => Gateway().FindChargeAsync(Lookup(key), CancellationToken.None));
+
+        Assert.Equal(first, error.Kept?.ChargeId);
+        Assert.Equal([second], error.Duplicates);
     }
 
     [Fact]
@@ -256,19 +426,37 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
             new GatewayOptions { Kind = GatewayKind.Stripe, StripeApiKey = ApiKey, StripeApiBase = down.BaseUrl },
             new HttpClient { Timeout = TimeSpan.FromSeconds(5) });
 
-        await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.FindChargeAsync(ChargeIdempotencyKey.For(RunKey, 1), CancellationToken.None));
+        await Assert.ThrowsAsync<GatewayUnavailableException>(() => gateway.FindChargeAsync(Lookup(ChargeIdempotencyKey.For(RunKey, 1)), CancellationToken.None));
     }
 
-    private StripePaymentGateway Gateway(TimeSpan? timeout = null) => new(
-        new GatewayOptions { Kind = GatewayKind.Stripe, StripeApiKey = ApiKey, StripeApiBase = server.BaseUrl },
+    private static (string, DeclineKind) Code(ChargeResult result)
+    {
+        var declined = Assert.IsType<ChargeDeclined>(result);
+        return (declined.Code, declined.Kind);
+    }
+
+    private static ChargeLookup Lookup(string key) => new(key, Token, AllocatedAt);
+
+    private StripePaymentGateway Gateway(TimeSpan? timeout = null, int feeBasisPoints = 0) => new(
+        new GatewayOptions { Kind = GatewayKind.Stripe, StripeApiKey = ApiKey, StripeApiBase = server.BaseUrl, OperatingFeeBasisPoints = feeBasisPoints },
         new HttpClient { Timeout = timeout ?? TimeSpan.FromSeconds(10) });
 
-    private static ChargeRequest Request(long amountMinor = 12_345, string currency = "USD", string token = Token, string? description = null) => new(
-        ChargeIdempotencyKey.For(RunKey, 1),
+    private static ChargeRequest Request(
+        long amountMinor = 12_345,
+        string currency = "USD",
+        string token = Token,
+        string? description = null,
+        DepositAccount? deposit = null,
+        PaymentRail rail = PaymentRail.Card,
+        string? mandate = null,
+        int attempt = 1) => new(
+        ChargeIdempotencyKey.For(RunKey, attempt),
         RunKey,
         token,
         new Money(amountMinor, currency),
-        "bank-operating-1",
+        deposit ?? Operating,
+        rail,
+        mandate,
         description,
         new Dictionary<string, string> { ["firm_id"] = "firm-1" });
 }

@@ -21,6 +21,16 @@ public class DeclinePolicyTests
     }
 
     [Fact]
+    public void Decide_CardDeclineRateLimit_WaitsMoreThanADayEvenWhenOneDayIsConfigured()
+    {
+        var rateLimited = new ChargeDeclined(DeclineCodes.CardDeclineRateLimitExceeded, "This card has been declined too many times.", DeclineKind.Soft);
+
+        var decision = Policy(afterDays: 1).Decide(rateLimited, PaymentRail.Card, attemptsMade: 1, FirstRun, FirstRun);
+
+        Assert.Equal(new RetryDecision.RetryOn(new LocalDate(2025, 3, 3), Attempt: 2), decision);
+    }
+
+    [Fact]
     public void Decide_HardDecline_NeverRetries()
     {
         var decision = Policy(maxRetries: 15).Decide(StolenCard, PaymentRail.Card, attemptsMade: 1, FirstRun, FirstRun);

@@ -74,7 +74,7 @@ public class RunRecordTests
     [Fact]
     public void ParkedRun_DoesNotHoldUpLaterRuns_ButStillCharges()
     {
-        var parked = Allocated().Parked(Now + Duration.FromHours(1), "Gateway down.", Now);
+        var parked = Allocated().Parked(Now + Duration.FromHours(1), "gateway_unavailable", "Gateway down.", Now);
 
         Assert.False(parked.BlocksLaterRuns);
         Assert.Equal(RunState.Posted, parked.Charged("ch_1", false, Now).Posted(Now).State);

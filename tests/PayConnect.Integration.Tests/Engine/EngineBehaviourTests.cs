@@ -475,8 +475,8 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
             public Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken) =>
                 owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.ChargeAsync(request, cancellationToken);
 
-            public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken) =>
-                owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.FindChargeAsync(idempotencyKey, cancellationToken);
+            public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
+                owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.FindChargeAsync(lookup, cancellationToken);
         }
     }
 }

@@ -95,8 +95,8 @@ public sealed class CrashAfterChargeGateway(IPaymentGateway inner) : IPaymentGat
         return result;
     }
 
-    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken) =>
-        inner.FindChargeAsync(idempotencyKey, cancellationToken);
+    public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
+        inner.FindChargeAsync(lookup, cancellationToken);
 }
 
 /// <summary>An MMS that does not answer.</summary>
@@ -142,8 +142,8 @@ public sealed class UnreachableGateway(IPaymentGateway inner, int failures) : IP
             ? throw new GatewayUnavailableException("Connection timed out (injected).")
             : inner.ChargeAsync(request, cancellationToken);
 
-    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken) =>
+    public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
         _calls < failures
             ? throw new GatewayUnavailableException("Connection timed out (injected).")
-            : inner.FindChargeAsync(idempotencyKey, cancellationToken);
+            : inner.FindChargeAsync(lookup, cancellationToken);
 }

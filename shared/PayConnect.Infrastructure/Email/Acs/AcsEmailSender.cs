@@ -6,13 +6,26 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PayConnect.Notifications;
+using Polly;
+using Polly.Retry;
 
 namespace PayConnect.Infrastructure.Email.Acs;
 
 /// <summary>
-/// Sends email through the Azure Communication Services Email REST API (api-version 2023-03-31): a signed
-/// <c>POST /emails:send</c> with a deterministic Operation-Id, then signed polls of the operation until it ends.
-/// See docs/decisions/0003-hand-written-acs-email-client.md.
+/// Sends email through the Azure Communication Services Email REST API (api-version 2023-03-31).
+/// <list type="number">
+/// <item>Every send, first or resend, starts by reading the notification's current operation
+/// (<c>GET /emails/operations/{id}</c>): a running one is followed, a succeeded one is done, a failed or canceled one
+/// moves to the next resend generation (a new Operation-Id derived from the MessageId), and only an operation id the
+/// service does not know (404) is posted (<c>POST /emails:send</c>).</item>
+/// <item>After the 202 the client follows <c>Operation-Location</c> (on the endpoint's own host) and waits at least the
+/// <c>retry-after</c> the service asks for between polls.</item>
+/// <item>Each HTTP call is retried by a Polly pipeline on 408/429/5xx and network failures, honouring
+/// <c>retry-after-ms</c>, <c>x-ms-retry-after-ms</c> and <c>Retry-After</c>; a wait longer than
+/// <see cref="AcsEmailOptions.MaxRetryDelay"/> hands the retry to the outbox instead.</item>
+/// </list>
+/// Requests carry the managed identity's Entra token, or an HMAC signature locally (<see cref="AcsAuthorization"/>).
+/// See docs/decisions/0003-hand-written-acs-email-client.md and 0018-acs-email-by-managed-identity.md.
 /// </summary>
 public sealed class AcsEmailSender : IEmailSender
 {
@@ -27,14 +40,24 @@ public sealed class AcsEmailSender : IEmailSender
     private static readonly string[] TransientErrorMarkers =
         ["Throttl", "TooManyRequests", "ServiceUnavailable", "InternalServerError", "Timeout", "TimedOut", "Transient", "Temporar"];
 
+    private static readonly ResiliencePropertyKey<string> FailureKey = new("acs.failure");
+
     private readonly HttpClient http;
     private readonly AcsEmailOptions options;
     private readonly TimeProvider time;
     private readonly ILogger<AcsEmailSender> logger;
-    private readonly AcsRequestSigner signer;
+    private readonly AcsAuthorization authorization;
+    private readonly ResiliencePipeline<HttpResponseMessage> retries;
     private readonly string endpoint;
+    private readonly string endpointAuthority;
 
-    public AcsEmailSender(HttpClient httpClient, IOptions<AcsEmailOptions> options, TimeProvider timeProvider, ILogger<AcsEmailSender> logger)
+    /// <param name="authorization">How requests are authorized; when null, the access key of <paramref name="options"/> (local and tests).</param>
+    public AcsEmailSender(
+        HttpClient httpClient,
+        IOptions<AcsEmailOptions> options,
+        TimeProvider timeProvider,
+        ILogger<AcsEmailSender> logger,
+        AcsAuthorization? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         http = httpClient ?? throw new ArgumentNullException(nameof(httpClient));
@@ -48,19 +71,62 @@ public sealed class AcsEmailSender : IEmailSender
             throw new InvalidOperationException("ACS email is misconfigured: " + string.Join(" ", problems));
         }
 
-        signer = AcsRequestSigner.FromAccessKey(this.options.AccessKey);
+        this.authorization = authorization
+            ?? (this.options.UsesAccessKey
+                ? AcsAuthorization.FromAccessKey(this.options.AccessKey)
+                : throw new InvalidOperationException("ACS email needs an Entra token credential, or an access key locally."));
         endpoint = this.options.Endpoint!.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        endpointAuthority = this.options.Endpoint!.GetLeftPart(UriPartial.Authority);
+        retries = BuildRetryPipeline();
     }
 
     public async Task<EmailSendResult> SendAsync(EmailMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var operationId = AcsOperationId.For(message.MessageId);
         var body = JsonSerializer.SerializeToUtf8Bytes(ToRequest(message), Json);
 
+        for (var generation = 0; generation <= options.MaxResendGenerations; generation++)
+        {
+            var operationId = AcsOperationId.For(message.MessageId, generation);
+            var statusUri = StatusUri(operationId);
+            var (existing, retryAfter) = await GetStatusAsync(statusUri, operationId, cancellationToken);
+            switch (existing?.Status)
+            {
+                case null:
+                    return await PostAndFollowAsync(message, operationId, body, cancellationToken);
+
+                case "Succeeded":
+                    logger.LogInformation("ACS operation {OperationId} of email {MessageId} had already succeeded", operationId, message.MessageId);
+                    return EmailSendResult.Sent(operationId.ToString());
+
+                case "Failed" when !IsTransientFailure(existing):
+                    return Interpret(existing, operationId)!;
+
+                case "Failed" or "Canceled":
+                    // Presenting this id again would only return the finished operation: start the next generation.
+                    logger.LogWarning(
+                        "ACS operation {OperationId} of email {MessageId} ended {Status} ({ErrorCode}); resending as generation {Generation}",
+                        operationId, message.MessageId, existing.Status, existing.Error?.Code, generation + 1);
+                    continue;
+
+                default:
+                    logger.LogInformation("ACS operation {OperationId} of email {MessageId} is {Status}; following it", operationId, message.MessageId, existing.Status);
+                    return await PollAsync(statusUri, operationId, retryAfter, cancellationToken);
+            }
+        }
+
+        logger.LogWarning("Email {MessageId} failed in {Count} ACS operations; giving up", message.MessageId, options.MaxResendGenerations + 1);
+        return EmailSendResult.Rejected(
+            "ResendLimitReached",
+            $"ACS failed or canceled {options.MaxResendGenerations + 1} operations for this email.",
+            AcsOperationId.For(message.MessageId, options.MaxResendGenerations).ToString());
+    }
+
+    private async Task<EmailSendResult> PostAndFollowAsync(EmailMessage message, Guid operationId, byte[] body, CancellationToken cancellationToken)
+    {
         // A string, not new Uri(base, "emails:send"): as a relative reference "emails:" would parse as a scheme.
         var sendUri = new Uri($"{endpoint}/emails:send?api-version={ApiVersion}");
-        using var response = await SendWithRetriesAsync(
+        using var response = await SendAsync(
             () =>
             {
                 var request = new HttpRequestMessage(HttpMethod.Post, sendUri) { Content = new ByteArrayContent(body) };
@@ -79,13 +145,13 @@ public sealed class AcsEmailSender : IEmailSender
                 var accepted = await ReadJsonAsync<OperationStatus>(response, cancellationToken);
                 logger.LogInformation("ACS accepted email {MessageId} as operation {OperationId}", message.MessageId, operationId);
                 var final = accepted is null ? null : Interpret(accepted, operationId);
-                return final ?? await PollAsync(operationId, RetryAfter(response), cancellationToken);
+                return final ?? await PollAsync(OperationLocation(response, operationId), operationId, RetryAfter(response), cancellationToken);
             }
 
             case HttpStatusCode.Conflict:
-                // Our Operation-Id is already known to the service: an earlier attempt of this notification got through.
+                // Another sender posted this Operation-Id between our read and our post: follow that operation.
                 logger.LogInformation("ACS already knows operation {OperationId} of email {MessageId}; polling it", operationId, message.MessageId);
-                return await PollAsync(operationId, TimeSpan.Zero, cancellationToken);
+                return await PollAsync(StatusUri(operationId), operationId, null, cancellationToken);
 
             case HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity:
             {
@@ -95,52 +161,58 @@ public sealed class AcsEmailSender : IEmailSender
             }
 
             default:
-            {
-                // 401/403/404 and the like are our configuration (key, endpoint, sender domain), not the message:
-                // keep the message so it goes out once the configuration is fixed.
-                var error = await ReadErrorAsync(response, cancellationToken);
-                throw new EmailTransientException(
-                    $"ACS answered {(int)response.StatusCode} ({error.Code ?? "no error code"}) to emails:send; check the ACS endpoint, access key and sender domain.");
-            }
+                throw await ConfigurationOrTransientAsync(response, "emails:send", cancellationToken);
         }
     }
 
-    private async Task<EmailSendResult> PollAsync(Guid operationId, TimeSpan? firstDelay, CancellationToken cancellationToken)
+    /// <summary>The operation's status and the retry-after that came with it; null status when the service does not know the id.</summary>
+    private async Task<(OperationStatus? Status, TimeSpan? RetryAfter)> GetStatusAsync(Uri statusUri, Guid operationId, CancellationToken cancellationToken)
     {
-        var pollUri = new Uri($"{endpoint}/emails/operations/{operationId}?api-version={ApiVersion}");
+        using var response = await SendAsync(() => (new HttpRequestMessage(HttpMethod.Get, statusUri), ReadOnlyMemory<byte>.Empty), operationId, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return (null, null);
+        }
+
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await ConfigurationOrTransientAsync(response, $"the status query of operation {operationId}", cancellationToken);
+        }
+
+        var status = await ReadJsonAsync<OperationStatus>(response, cancellationToken)
+            ?? throw new EmailTransientException($"ACS returned an empty status for operation {operationId}.");
+        return (status, RetryAfter(response));
+    }
+
+    private async Task<EmailSendResult> PollAsync(Uri statusUri, Guid operationId, TimeSpan? firstDelay, CancellationToken cancellationToken)
+    {
         var deadline = time.GetUtcNow() + options.PollTimeout;
         var delay = firstDelay;
         while (true)
         {
-            var wait = Clamp(delay ?? options.DefaultPollInterval, options.MaxPollInterval);
+            // retry-after is a minimum: never poll sooner than the service asked.
+            var wait = delay is { } asked && asked > TimeSpan.Zero ? asked : options.DefaultPollInterval;
             if (time.GetUtcNow() + wait > deadline)
             {
                 throw new EmailTransientException(
-                    $"ACS operation {operationId} had not finished after {options.PollTimeout}; a resend will present the same Operation-Id.", wait);
+                    $"ACS operation {operationId} had not finished within {options.PollTimeout}; the resend will find it by its id and keep following it.", wait);
             }
 
             await Task.Delay(wait, time, cancellationToken);
 
-            using var response = await SendWithRetriesAsync(
-                () => (new HttpRequestMessage(HttpMethod.Get, pollUri), ReadOnlyMemory<byte>.Empty),
-                operationId,
-                cancellationToken);
-            if (response.StatusCode != HttpStatusCode.OK)
+            var (status, retryAfter) = await GetStatusAsync(statusUri, operationId, cancellationToken);
+            if (status is null)
             {
-                var error = await ReadErrorAsync(response, cancellationToken);
-                throw new EmailTransientException(
-                    $"ACS answered {(int)response.StatusCode} ({error.Code ?? "no error code"}) to the status query of operation {operationId}.");
+                throw new EmailTransientException($"ACS no longer knows operation {operationId}; the resend will post it again.");
             }
 
-            var status = await ReadJsonAsync<OperationStatus>(response, cancellationToken)
-                ?? throw new EmailTransientException($"ACS returned an empty status for operation {operationId}.");
             var final = Interpret(status, operationId);
             if (final is not null)
             {
                 return final;
             }
 
-            delay = RetryAfter(response);
+            delay = retryAfter;
         }
     }
 
@@ -157,7 +229,7 @@ public sealed class AcsEmailSender : IEmailSender
             {
                 var code = status.Error?.Code ?? "Failed";
                 var detail = status.Error?.Message ?? "ACS reported the send operation as failed.";
-                if (TransientErrorMarkers.Any(m => code.Contains(m, StringComparison.OrdinalIgnoreCase)))
+                if (IsTransientFailure(status))
                 {
                     throw new EmailTransientException($"ACS operation {operationId} failed with {code}: {detail}");
                 }
@@ -174,64 +246,119 @@ public sealed class AcsEmailSender : IEmailSender
         }
     }
 
+    private static bool IsTransientFailure(OperationStatus status) =>
+        status.Status == "Failed"
+        && TransientErrorMarkers.Any(m => (status.Error?.Code ?? "Failed").Contains(m, StringComparison.OrdinalIgnoreCase));
+
+    private Uri StatusUri(Guid operationId) => new($"{endpoint}/emails/operations/{operationId}?api-version={ApiVersion}");
+
     /// <summary>
-    /// Sends a freshly signed request, retrying 408/429/5xx and network failures up to MaxAttempts, waiting what the
-    /// service asks (retry-after-ms, x-ms-retry-after-ms, Retry-After) or an exponential backoff. Returns any other answer.
+    /// The Operation-Location the service returned, when it is on the endpoint's own host (a token is never sent
+    /// elsewhere); otherwise the documented status URL.
     /// </summary>
-    private async Task<HttpResponseMessage> SendWithRetriesAsync(
+    private Uri OperationLocation(HttpResponseMessage response, Guid operationId)
+    {
+        var location = response.Headers.TryGetValues("Operation-Location", out var values) ? values.FirstOrDefault() : null;
+        if (location is not null && Uri.TryCreate(location, UriKind.Absolute, out var uri)
+            && string.Equals(uri.GetLeftPart(UriPartial.Authority), endpointAuthority, StringComparison.OrdinalIgnoreCase))
+        {
+            return uri;
+        }
+
+        if (location is not null)
+        {
+            logger.LogWarning("ACS returned an Operation-Location off the endpoint's host for operation {OperationId}; polling the documented URL", operationId);
+        }
+
+        return StatusUri(operationId);
+    }
+
+    /// <summary>Sends a freshly authorized request through the retry pipeline; returns the final answer.</summary>
+    private async Task<HttpResponseMessage> SendAsync(
         Func<(HttpRequestMessage Request, ReadOnlyMemory<byte> Body)> build, Guid operationId, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(FailureKey, operationId.ToString());
+        try
         {
-            TimeSpan? retryAfter = null;
-            string failure;
-            Exception? exception = null;
-            var (request, body) = build();
-            using (request)
-            {
-                signer.Sign(request, body.Span, time.GetUtcNow());
-                try
+            var outcome = await retries.ExecuteOutcomeAsync(
+                async (ctx, state) =>
                 {
-                    var response = await http.SendAsync(request, cancellationToken);
-                    if (!IsRetryable(response.StatusCode))
+                    var (request, body) = state();
+                    using (request)
                     {
-                        return response;
+                        try
+                        {
+                            await authorization.AuthorizeAsync(request, body, time.GetUtcNow(), ctx.CancellationToken);
+                            return Outcome.FromResult(await http.SendAsync(request, ctx.CancellationToken));
+                        }
+                        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+                        {
+                            return Outcome.FromException<HttpResponseMessage>(e);
+                        }
                     }
+                },
+                context,
+                build);
 
-                    retryAfter = RetryAfter(response);
-                    failure = $"HTTP {(int)response.StatusCode}";
-                    response.Dispose();
-                }
-                catch (HttpRequestException e)
-                {
-                    exception = e;
-                    failure = "network failure";
-                }
-                catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
-                {
-                    exception = e;
-                    failure = "timeout";
-                }
-            }
-
-            if (attempt >= options.MaxAttempts)
+            if (outcome.Exception is { } exception)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 throw new EmailTransientException(
-                    $"ACS {request.Method} for operation {operationId} still failing after {attempt} attempts ({failure}).", retryAfter, exception);
+                    $"ACS request for operation {operationId} still failing after {options.MaxAttempts} attempts ({exception.GetType().Name}).", null, exception);
             }
 
-            var delay = retryAfter ?? Backoff(attempt);
-            if (delay > options.MaxRetryDelay)
+            var response = outcome.Result!;
+            if (IsRetryable(response.StatusCode))
             {
+                var retryAfter = RetryAfter(response);
+                var status = (int)response.StatusCode;
+                response.Dispose();
                 throw new EmailTransientException(
-                    $"ACS asked to wait {delay} ({failure}) for operation {operationId}, longer than one call waits.", delay, exception);
+                    retryAfter > options.MaxRetryDelay
+                        ? $"ACS asked to wait {retryAfter} (HTTP {status}) for operation {operationId}, longer than one call waits."
+                        : $"ACS answered HTTP {status} for operation {operationId} after {options.MaxAttempts} attempts.",
+                    retryAfter);
             }
 
-            logger.LogWarning(
-                "ACS {Method} for operation {OperationId} got {Failure}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}",
-                request.Method, operationId, failure, attempt, options.MaxAttempts, delay);
-            await Task.Delay(delay, time, cancellationToken);
+            return response;
         }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private ResiliencePipeline<HttpResponseMessage> BuildRetryPipeline()
+    {
+        if (options.MaxAttempts <= 1)
+        {
+            return ResiliencePipeline<HttpResponseMessage>.Empty;
+        }
+
+        return new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxAttempts - 1,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome switch
+                {
+                    { Exception: HttpRequestException or TaskCanceledException } => !args.Context.CancellationToken.IsCancellationRequested,
+                    { Result: { } response } => IsRetryable(response.StatusCode) && !(RetryAfter(response) > options.MaxRetryDelay),
+                    _ => false,
+                }),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    args.Outcome.Result is { } response && RetryAfter(response) is { } asked ? asked : Backoff(args.AttemptNumber + 1)),
+                OnRetry = args =>
+                {
+                    var failure = args.Outcome.Result is { } r ? $"HTTP {(int)r.StatusCode}" : args.Outcome.Exception?.GetType().Name ?? "failure";
+                    logger.LogWarning(
+                        "ACS call for operation {OperationId} got {Failure}; attempt {Attempt} of {MaxAttempts}, retrying in {Delay}",
+                        args.Context.Properties.GetValue(FailureKey, "?"), failure, args.AttemptNumber + 1, options.MaxAttempts, args.RetryDelay);
+                    args.Outcome.Result?.Dispose();
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
     }
 
     private static bool IsRetryable(HttpStatusCode status) =>
@@ -241,11 +368,8 @@ public sealed class AcsEmailSender : IEmailSender
     {
         var exponential = options.InitialBackoff * Math.Pow(2, attempt - 1);
         var jittered = exponential * (0.8 + (0.4 * Random.Shared.NextDouble()));
-        return Clamp(jittered, options.MaxRetryDelay);
+        return jittered > options.MaxRetryDelay ? options.MaxRetryDelay : jittered;
     }
-
-    private static TimeSpan Clamp(TimeSpan value, TimeSpan max) =>
-        value < TimeSpan.Zero ? TimeSpan.Zero : value > max ? max : value;
 
     /// <summary>The wait the service asked for: retry-after-ms and x-ms-retry-after-ms first, then Retry-After (seconds or date).</summary>
     private TimeSpan? RetryAfter(HttpResponseMessage response)
@@ -262,9 +386,20 @@ public sealed class AcsEmailSender : IEmailSender
         return response.Headers.RetryAfter switch
         {
             { Delta: { } delta } => delta,
-            { Date: { } date } => Clamp(date - time.GetUtcNow(), TimeSpan.MaxValue),
+            { Date: { } date } => date - time.GetUtcNow() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero,
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// 401/403/404 and the like are our configuration (identity, role assignment, endpoint, sender domain), not the
+    /// message: keep the message so it goes out once the configuration is fixed.
+    /// </summary>
+    private static async Task<EmailTransientException> ConfigurationOrTransientAsync(HttpResponseMessage response, string what, CancellationToken cancellationToken)
+    {
+        var error = await ReadErrorAsync(response, cancellationToken);
+        return new EmailTransientException(
+            $"ACS answered {(int)response.StatusCode} ({error.Code ?? "no error code"}) to {what}; check the ACS endpoint, the identity's role on the resource (or the local access key) and the sender domain.");
     }
 
     private static async Task<T?> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using PayConnect.Connect;
 using PayConnect.Payments;
 
 namespace PayConnect.Infrastructure.Payments.Sandbox;
@@ -21,15 +22,27 @@ namespace PayConnect.Infrastructure.Payments.Sandbox;
 /// <item><term><c>pm_sandbox_authentication_required</c></term><description>declined <c>authentication_required</c>, hard (off-session)</description></item>
 /// <item><term><c>pm_sandbox_ach_insufficient_funds</c></term><description>declined <c>R01</c>, soft</description></item>
 /// <item><term><c>pm_sandbox_ach_account_closed</c></term><description>declined <c>R02</c>, hard</description></item>
+/// <item><term><c>pm_sandbox_ach_verification_pending</c></term><description>declined <c>ach_verification_pending</c>, hard (micro-deposits not confirmed)</description></item>
+/// <item><term><c>pm_sandbox_offline_pin_required</c></term><description>declined <c>offline_pin_required</c>, hard (off-session)</description></item>
+/// <item><term><c>pm_sandbox_decline_rate_limited</c></term><description>declined <c>card_decline_rate_limit_exceeded</c>, soft (retried after more than a day)</description></item>
 /// <item><term><c>pm_sandbox_timeout_after_charge</c></term><description>charges, then throws <see cref="GatewayUnavailableException"/> the first time per idempotency key; a retry with the key returns the recorded approval</description></item>
 /// <item><term><c>pm_sandbox_unavailable</c></term><description>always throws <see cref="GatewayUnavailableException"/>, charges nothing</description></item>
 /// </list>
 /// A token may carry a suffix after a dot (<c>pm_sandbox_approve.payer-42</c>) to tell payers apart; the part before
 /// the dot chooses the outcome. Any other token is a hard decline <c>sandbox_unknown_token</c>.
 /// Idempotency works like Stripe's: the same key replays the first result (approval or decline) without charging
-/// again; the same key with another amount, token, run, bank account, description or metadata throws
+/// again; the same key with another amount, token, run, deposit account, rail, mandate, description or metadata throws
 /// <see cref="IdempotencyKeyReusedException"/>. State lives in memory only: a restart forgets keys and charges.
 /// Thread-safe.
+/// <para>
+/// Money moves as Stripe's destination charges move it (docs/decisions/0015-deposit-routing-destination-charges.md):
+/// the deposit account's connected account receives the amount less the application fee (zero for trust), the
+/// platform receives the application fee and pays the processing fee. <see cref="BalanceOf"/> and
+/// <see cref="PlatformBalance"/> let tests see where money went. A deposit account without a connected account id
+/// settles into a stand-in account (<see cref="StandInAccountId"/>) so local data without Stripe ids still works;
+/// the Stripe gateway refuses such an account instead. The processing fee is a simple stand-in (3 % for cards,
+/// 1 % capped at 500 minor units for ACH), not Stripe's price list.
+/// </para>
 /// </summary>
 public sealed class SandboxPaymentGateway : IPaymentGateway
 {
@@ -45,6 +58,9 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
     public const string AchAccountClosed = "pm_sandbox_ach_account_closed";
     public const string TimeoutAfterCharge = "pm_sandbox_timeout_after_charge";
     public const string Unavailable = "pm_sandbox_unavailable";
+    public const string AchVerificationPending = "pm_sandbox_ach_verification_pending";
+    public const string OfflinePinRequired = "pm_sandbox_offline_pin_required";
+    public const string DeclineRateLimited = "pm_sandbox_decline_rate_limited";
 
     private static readonly Dictionary<string, ChargeDeclined> Declines = new(StringComparer.Ordinal)
     {
@@ -56,16 +72,21 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
         [AuthenticationRequired] = new("authentication_required", "Your card was declined. This transaction requires authentication.", DeclineKind.Hard),
         [AchInsufficientFunds] = AchReturnCodes.ToDecline("R01"),
         [AchAccountClosed] = AchReturnCodes.ToDecline("R02"),
+        [AchVerificationPending] = new(DeclineCodes.AchVerificationPending, DeclineCodes.AchVerificationPendingMessage, DeclineKind.Hard),
+        [OfflinePinRequired] = new("offline_pin_required", "The card was declined as it requires a PIN.", DeclineKind.Hard),
+        [DeclineRateLimited] = new(DeclineCodes.CardDeclineRateLimitExceeded, "This card has been declined too many times. You can try to charge this card again after 24 hours.", DeclineKind.Soft),
     };
 
     private readonly object gate = new();
     private readonly Dictionary<string, Attempt> attempts = new(StringComparer.Ordinal);
     private readonly List<SandboxCharge> charges = [];
     private readonly ILogger logger;
+    private readonly PlatformFeeSchedule fees;
 
-    public SandboxPaymentGateway(ILogger<SandboxPaymentGateway>? logger = null)
+    public SandboxPaymentGateway(ILogger<SandboxPaymentGateway>? logger = null, PlatformFeeSchedule? fees = null)
     {
         this.logger = logger ?? NullLogger<SandboxPaymentGateway>.Instance;
+        this.fees = fees ?? PlatformFeeSchedule.None;
     }
 
     /// <summary>Every charge made so far, in order; one per idempotency key at most.</summary>
@@ -126,7 +147,16 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
                         request.Amount,
                         request.PaymentMethodToken,
                         request.DestinationBankAccountId,
-                        request.Description));
+                        request.Description)
+                    {
+                        DepositKind = request.DepositAccount.Kind,
+                        ConnectedAccountId = request.DepositAccount.ConnectedAccountId ?? StandInAccountId(request.DestinationBankAccountId),
+                        Rail = request.Rail,
+                        MandateId = request.MandateId,
+                        ApplicationFee = fees.ApplicationFeeFor(request.DepositAccount, request.Amount),
+                        ProcessingFee = ProcessingFee(request.Rail, request.Amount),
+                        SettlementPending = approved.SettlementPending,
+                    });
                 }
             }
         }
@@ -141,14 +171,51 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
         return Task.FromResult(result);
     }
 
-    public Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lookup);
+        lock (gate)
+        {
+            var charge = charges.FirstOrDefault(c => c.IdempotencyKey == lookup.IdempotencyKey);
+            return Task.FromResult(charge is null ? null : new ChargeApproved(charge.ChargeId, charge.Amount) { SettlementPending = charge.SettlementPending });
+        }
+    }
+
+    /// <summary>What a connected account has received: Σ (amount − application fee) of the charges routed to it.</summary>
+    public Money BalanceOf(string connectedAccountId, string currency)
     {
         lock (gate)
         {
-            var charge = charges.FirstOrDefault(c => c.IdempotencyKey == idempotencyKey);
-            return Task.FromResult(charge is null ? null : new ChargeApproved(charge.ChargeId, charge.Amount));
+            return charges
+                .Where(c => c.ConnectedAccountId == connectedAccountId && c.Amount.Currency == currency)
+                .Aggregate(new Money(0, currency), (sum, c) => sum + (c.Amount - c.ApplicationFee));
         }
     }
+
+    /// <summary>The platform's net: Σ application fees − Σ processing fees (destination charges debit Stripe's fee from the platform).</summary>
+    public Money PlatformBalance(string currency)
+    {
+        lock (gate)
+        {
+            return charges
+                .Where(c => c.Amount.Currency == currency)
+                .Aggregate(new Money(0, currency), (sum, c) => sum + c.ApplicationFee - c.ProcessingFee);
+        }
+    }
+
+    /// <summary>The connected account a bank account without a Stripe id settles into, in the sandbox only.</summary>
+    public static string StandInAccountId(string bankAccountId) =>
+        "acct_sandbox" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(bankAccountId)))[..16];
+
+    private static Money ProcessingFee(PaymentRail rail, Money amount)
+    {
+        var fee = rail == PaymentRail.Ach
+            ? Math.Min(500, CeilingDivide(amount.Minor, 100))
+            : CeilingDivide(checked(amount.Minor * 3), 100);
+        return new Money(fee, amount.Currency);
+    }
+
+    private static long CeilingDivide(long value, long by) => (value / by) + (value % by == 0 ? 0 : 1);
 
     /// <summary>
     /// Forgets every idempotency key, as a real gateway does after a while (Stripe: 24 h); the charges remain.
@@ -195,14 +262,16 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
             request.Amount == other.Amount
             && request.PaymentMethodToken == other.PaymentMethodToken
             && request.RunKey == other.RunKey
-            && request.DestinationBankAccountId == other.DestinationBankAccountId
+            && request.DepositAccount == other.DepositAccount
+            && request.Rail == other.Rail
+            && request.MandateId == other.MandateId
             && request.Description == other.Description
             && request.Metadata.Count == other.Metadata.Count
             && request.Metadata.All(kv => other.Metadata.TryGetValue(kv.Key, out var v) && v == kv.Value);
     }
 }
 
-/// <summary>A charge the sandbox made.</summary>
+/// <summary>A charge the sandbox made, and where its money went.</summary>
 public sealed record SandboxCharge(
     string ChargeId,
     string IdempotencyKey,
@@ -210,4 +279,22 @@ public sealed record SandboxCharge(
     Money Amount,
     string PaymentMethodToken,
     string DestinationBankAccountId,
-    string? Description);
+    string? Description)
+{
+    public BankAccountKind DepositKind { get; init; }
+
+    /// <summary>The connected account that received the money (the deposit account's, or its stand-in).</summary>
+    public string ConnectedAccountId { get; init; } = string.Empty;
+
+    public PaymentRail Rail { get; init; }
+
+    public string? MandateId { get; init; }
+
+    /// <summary>The platform's fee, taken from what the connected account receives; always zero for trust.</summary>
+    public Money ApplicationFee { get; init; }
+
+    /// <summary>The processor's fee, paid by the platform.</summary>
+    public Money ProcessingFee { get; init; }
+
+    public bool SettlementPending { get; init; }
+}

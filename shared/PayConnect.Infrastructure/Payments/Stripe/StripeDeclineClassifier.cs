@@ -7,6 +7,8 @@ namespace PayConnect.Infrastructure.Payments.Stripe;
 /// can only make a decline harder: <c>do_not_try_again</c> and <c>confirm_card_data</c> are hard whatever the
 /// decline code; <c>try_again_later</c> never softens a hard code (a stolen card stays hard). Decline codes not
 /// listed here are hard: never retrying what we do not understand keeps us inside the card networks' retry rules.
+/// Every charge is off-session, so a code whose remedy needs the payer present (authentication, a PIN) is hard.
+/// The table with its sources: docs/payments/decline-codes.md.
 /// </summary>
 public static class StripeDeclineClassifier
 {
@@ -25,8 +27,8 @@ public static class StripeDeclineClassifier
         "generic_decline",
         "call_issuer",
         "no_action_taken",
-        "offline_pin_required",
-        "online_or_offline_pin_required",
+        // Stripe: declined too many times, charge again after 24 hours; DeclinePolicy waits two calendar days.
+        "card_decline_rate_limit_exceeded",
     };
 
     /// <summary>
@@ -67,6 +69,9 @@ public static class StripeDeclineClassifier
         "do_not_try_again",
         "duplicate_transaction",
         "authentication_required",
+        // Need the card inserted and a PIN entered: an off-session retry can never supply one.
+        "offline_pin_required",
+        "online_or_offline_pin_required",
         "testmode_decline",
         "live_mode_test_card",
     };

@@ -7,37 +7,55 @@ using Stripe;
 namespace PayConnect.Infrastructure.Payments.Stripe;
 
 /// <summary>
-/// Charges through Stripe: one PaymentIntent per charge, created with <c>confirm=true</c> and <c>off_session=true</c>
-/// on the Customer and PaymentMethod of a <see cref="StripePaymentMethodToken"/> (<c>cus_…|pm_…</c>), with the
-/// request's idempotency key as Stripe's <c>Idempotency-Key</c>.
+/// Charges through Stripe Connect: one destination charge per charge, a PaymentIntent created on the platform with
+/// <c>confirm=true</c> and <c>off_session=true</c> on the Customer and PaymentMethod of a <see cref="StripePaymentMethodToken"/>
+/// (<c>cus_…|pm_…</c>, both living on the platform), <c>on_behalf_of</c> and <c>transfer_data[destination]</c> the deposit
+/// account's connected account (the whole amount is transferred; Stripe's fee is debited from the platform), and the
+/// request's idempotency key as Stripe's <c>Idempotency-Key</c>. Operating charges may carry the platform's
+/// <c>application_fee_amount</c>; trust charges never do. See docs/decisions/0015-deposit-routing-destination-charges.md.
 /// <para>
-/// Stripe.net's own network retries are off (<c>maxNetworkRetries: 0</c>): every failure surfaces at once as a
-/// <see cref="GatewayUnavailableException"/> and the run handler retries it (durably, across redeliveries) with the
-/// same key, so nothing is hidden inside the SDK and the tests see exactly the requests that were made.
+/// Stripe.net's own network retries are off (<c>maxNetworkRetries: 0</c>): every failure surfaces at once and the run
+/// handler retries it (durably, across redeliveries) with the same key, so nothing is hidden inside the SDK and the
+/// tests see exactly the requests that were made.
 /// </para>
-/// <para>Outcome mapping:</para>
+/// <para>Outcome mapping (docs/payments/decline-codes.md):</para>
 /// <list type="bullet">
 /// <item>200 <c>succeeded</c> → approved; <c>processing</c> (ACH) → approved with settlement pending.</item>
-/// <item>200 <c>requires_action</c> → hard decline <c>authentication_required</c> (the payer must be present);
+/// <item>200 <c>requires_action</c> with next action <c>verify_with_microdeposits</c> → hard decline
+/// <c>ach_verification_pending</c>; any other <c>requires_action</c> → hard decline <c>authentication_required</c>;
 /// any other status → hard decline <c>unexpected_status_…</c>.</item>
 /// <item>402 <c>card_error</c> → decline; soft or hard by <see cref="StripeDeclineClassifier"/>.</item>
-/// <item>409 / <c>idempotency_key_in_use</c> (a request with the same key still running) → <see cref="GatewayUnavailableException"/>.</item>
-/// <item>other <c>idempotency_error</c> (the key was used with other parameters) → <see cref="IdempotencyKeyReusedException"/>.</item>
-/// <item>429, 5xx, 401/403 (key misconfigured, nothing charged),
-/// timeouts and network errors → <see cref="GatewayUnavailableException"/>.</item>
-/// <item>other 4xx <c>invalid_request_error</c> (detached or missing payment method, amount too small…) → hard
-/// decline with Stripe's error code: nothing was charged and repeating the request cannot change that.</item>
-/// <item>a token not in the <c>cus_…|pm_…</c> form → hard decline <c>invalid_payment_method_token</c>, no request.</item>
+/// <item>409 / <c>idempotency_key_in_use</c> → <see cref="GatewayUnavailableException"/> (retry the same key later).</item>
+/// <item>other <c>idempotency_error</c> → <see cref="IdempotencyKeyReusedException"/>.</item>
+/// <item>401/403 → <see cref="GatewayConfigurationException"/>: nothing was charged and only an operator can fix it.</item>
+/// <item>429, 5xx, timeouts and network errors → <see cref="GatewayUnavailableException"/>; a 5xx that Stripe marks
+/// <c>Stripe-Should-Retry: false</c> or replays (<c>Idempotent-Replayed: true</c>) sets
+/// <see cref="GatewayUnavailableException.LookUpBeforeRetry"/>: the same key would only replay it.</item>
+/// <item>other 4xx <c>invalid_request_error</c> → hard decline with Stripe's error code.</item>
+/// <item>a malformed token → hard decline <c>invalid_payment_method_token</c>; an ACH method without mandate → hard
+/// decline <c>ach_mandate_missing</c>; a deposit account without connected account →
+/// <see cref="GatewayConfigurationException"/>; none of them sends a request.</item>
 /// </list>
-/// The destination bank account id travels as metadata <c>destination_bank_account_id</c>; routing money to the
-/// right (trust or operating) account is configured in Stripe, not per request.
 /// </summary>
 public sealed class StripePaymentGateway : IPaymentGateway
 {
     /// <summary>How long one request may take before its outcome counts as unknown.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How far before the run's allocation the lookup starts listing: our clock and Stripe's may disagree, and an
+    /// earlier start can only add intents of the same customer that do not carry the key.
+    /// </summary>
+    public static readonly TimeSpan LookupClockSkew = TimeSpan.FromHours(1);
+
+    /// <summary>Logged (at error) when a lookup finds the same key on more than one approved charge.</summary>
+    public static readonly EventId DuplicateChargeEvent = new(4601, "DuplicateCharge");
+
+    /// <summary>Logged (at error) when Stripe refuses our key (401/403) or a deposit account has no connected account.</summary>
+    public static readonly EventId ConfigurationEvent = new(4602, "GatewayConfiguration");
+
     private readonly PaymentIntentService paymentIntents;
+    private readonly PlatformFeeSchedule fees;
     private readonly ILogger logger;
 
     /// <param name="options">Needs <see cref="GatewayOptions.StripeApiKey"/>; <see cref="GatewayOptions.StripeApiBase"/> is optional.</param>
@@ -56,6 +74,7 @@ public sealed class StripePaymentGateway : IPaymentGateway
             HttpClient = new SystemNetHttpClient(httpClient, maxNetworkRetries: 0, appInfo: null, enableTelemetry: false),
         });
         paymentIntents = new PaymentIntentService(client);
+        fees = options.Fees();
         this.logger = logger ?? NullLogger<StripePaymentGateway>.Instance;
     }
 
@@ -69,6 +88,25 @@ public sealed class StripePaymentGateway : IPaymentGateway
                 "invalid_payment_method_token",
                 "The saved payment method is not a Stripe customer|payment method pair.",
                 DeclineKind.Hard);
+        }
+
+        if (request.DepositAccount.ConnectedAccountId is null)
+        {
+            logger.LogError(
+                ConfigurationEvent,
+                "Stripe charge {IdempotencyKey} for run {RunKey}: bank account {BankAccountId} ({Kind}) has no Stripe connected account; nothing charged",
+                request.IdempotencyKey,
+                request.RunKey,
+                request.DestinationBankAccountId,
+                request.DepositAccount.Kind);
+            throw new GatewayConfigurationException(
+                $"Bank account {request.DestinationBankAccountId} has no Stripe connected account id; set it before charging into it.");
+        }
+
+        if (request.Rail == PaymentRail.Ach && request.MandateId is null)
+        {
+            logger.LogWarning("Stripe ACH charge {IdempotencyKey} for run {RunKey} has no mandate; not sent", request.IdempotencyKey, request.RunKey);
+            return new ChargeDeclined(DeclineCodes.AchMandateMissing, DeclineCodes.AchMandateMissingMessage, DeclineKind.Hard);
         }
 
         PaymentIntent intent;
@@ -104,34 +142,94 @@ public sealed class StripePaymentGateway : IPaymentGateway
         return result;
     }
 
-    /// <summary>Searches PaymentIntents by the idempotency key every charge carries in its metadata.</summary>
-    public async Task<ChargeApproved?> FindChargeAsync(string idempotencyKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists the customer's PaymentIntents created since the run's allocation (list endpoints are read-after-write
+    /// consistent; Search is not) and keeps the approved ones whose metadata carries the key.
+    /// </summary>
+    public async Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken)
     {
-        StripeSearchResult<PaymentIntent> found;
+        ArgumentNullException.ThrowIfNull(lookup);
+        if (!StripePaymentMethodToken.TryParse(lookup.PaymentMethodToken, out var token))
+        {
+            // ChargeAsync never sends a request for such a token, so no charge can carry the key.
+            return null;
+        }
+
+        var options = new PaymentIntentListOptions
+        {
+            Customer = token.CustomerId,
+            Created = new DateRangeOptions { GreaterThanOrEqual = (lookup.AllocatedAt.ToDateTimeUtc() - LookupClockSkew) },
+            Limit = 100,
+        };
+
+        var matches = new List<PaymentIntent>();
         try
         {
-            found = await paymentIntents.SearchAsync(
-                new PaymentIntentSearchOptions { Query = $"metadata['idempotency_key']:'{idempotencyKey.Replace("'", "\\'", StringComparison.Ordinal)}'" },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+            await foreach (var intent in paymentIntents.ListAutoPagingAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (intent.Metadata is { } metadata
+                    && metadata.TryGetValue("idempotency_key", out var key)
+                    && string.Equals(key, lookup.IdempotencyKey, StringComparison.Ordinal)
+                    && intent.Status is "succeeded" or "processing")
+                {
+                    matches.Add(intent);
+                }
+            }
+        }
+        catch (StripeException e) when ((int)e.HttpStatusCode is 401 or 403)
+        {
+            logger.LogError(ConfigurationEvent, e, "Stripe refused the lookup of charge {IdempotencyKey}: HTTP {StatusCode}", lookup.IdempotencyKey, (int)e.HttpStatusCode);
+            throw new GatewayConfigurationException($"Stripe refused the API key (HTTP {(int)e.HttpStatusCode}).", e);
         }
         catch (Exception e) when (e is StripeException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            logger.LogWarning(e, "Stripe search for charge {IdempotencyKey} failed", idempotencyKey);
+            logger.LogWarning(e, "Stripe lookup of charge {IdempotencyKey} failed", lookup.IdempotencyKey);
             throw new GatewayUnavailableException("Stripe could not say whether the charge was made.", e);
         }
 
-        var intent = found.Data.FirstOrDefault(i => i.Status is "succeeded" or "processing");
-        return intent is null ? null : (ChargeApproved)MapIntent(intent);
+        if (matches.Count == 0)
+        {
+            return null;
+        }
+
+        var ordered = matches.OrderBy(i => i.Created).ThenBy(i => i.Id, StringComparer.Ordinal).ToList();
+        var kept = (ChargeApproved)MapIntent(ordered[0]);
+        if (ordered.Count > 1)
+        {
+            var duplicates = ordered.Skip(1).Select(i => i.Id).ToList();
+            logger.LogError(
+                DuplicateChargeEvent,
+                "Charge {IdempotencyKey} was made {Count} times: keeping {PaymentIntentId}, refund {DuplicateIds}",
+                lookup.IdempotencyKey,
+                ordered.Count,
+                kept.ChargeId,
+                string.Join(",", duplicates));
+            throw new DuplicateChargeException(
+                $"{ordered.Count} approved charges carry idempotency key '{lookup.IdempotencyKey}'; keep {kept.ChargeId}, refund {string.Join(", ", duplicates)}.",
+                kept,
+                duplicates);
+        }
+
+        return kept;
     }
 
-    private static PaymentIntentCreateOptions CreateOptions(ChargeRequest request, StripePaymentMethodToken token)
+    private PaymentIntentCreateOptions CreateOptions(ChargeRequest request, StripePaymentMethodToken token)
     {
+        var deposit = request.DepositAccount;
         var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal)
         {
             ["run_key"] = request.RunKey,
             ["idempotency_key"] = request.IdempotencyKey,
-            ["destination_bank_account_id"] = request.DestinationBankAccountId,
+            ["destination_bank_account_id"] = deposit.BankAccountId,
+            ["deposit_account_kind"] = deposit.Kind.ToString(),
         };
+
+        var fee = fees.ApplicationFeeFor(deposit, request.Amount);
+        if (deposit.IsTrust && fee.Minor != 0)
+        {
+            // PlatformFeeSchedule never does this; the check stays so that no change to it can reach trust money.
+            throw new InvalidOperationException("A trust charge must never carry an application fee.");
+        }
 
         return new PaymentIntentCreateOptions
         {
@@ -139,10 +237,18 @@ public sealed class StripePaymentGateway : IPaymentGateway
             Currency = request.Amount.Currency.ToLowerInvariant(),
             Customer = token.CustomerId,
             PaymentMethod = token.PaymentMethodId,
+            // The method's own type, never automatic_payment_methods: a saved card is charged as a card, a saved bank
+            // account as an ACH debit, whatever the connected account has enabled. Stripe.net 53 (API version
+            // 2026-10-28.endive) names the create parameter allowed_payment_method_types (formerly payment_method_types).
+            AllowedPaymentMethodTypes = [request.Rail == PaymentRail.Ach ? "us_bank_account" : "card"],
+            Mandate = request.Rail == PaymentRail.Ach ? request.MandateId : null,
             Confirm = true,
             OffSession = true,
-            // Server-side confirmation cannot follow a redirect; methods that need one are declined instead.
-            AutomaticPaymentMethods = new PaymentIntentAutomaticPaymentMethodsOptions { Enabled = true, AllowRedirects = "never" },
+            // Destination charge: the connected account is the settlement merchant and receives the whole amount
+            // (no transfer_data[amount]); Stripe debits its fee from the platform.
+            OnBehalfOf = deposit.ConnectedAccountId,
+            TransferData = new PaymentIntentTransferDataOptions { Destination = deposit.ConnectedAccountId },
+            ApplicationFeeAmount = fee.Minor > 0 ? fee.Minor : null,
             Description = request.Description,
             Metadata = metadata,
         };
@@ -155,8 +261,12 @@ public sealed class StripePaymentGateway : IPaymentGateway
         {
             "succeeded" => new ChargeApproved(intent.Id, amount),
             "processing" => new ChargeApproved(intent.Id, amount) { SettlementPending = true },
+            "requires_action" when intent.NextAction?.Type == "verify_with_microdeposits" => new ChargeDeclined(
+                DeclineCodes.AchVerificationPending,
+                DeclineCodes.AchVerificationPendingMessage,
+                DeclineKind.Hard),
             "requires_action" => new ChargeDeclined(
-                "authentication_required",
+                DeclineCodes.AuthenticationRequired,
                 "The payment needs the payer to authenticate; an off-session charge cannot.",
                 DeclineKind.Hard),
             "requires_payment_method" when intent.LastPaymentError is { } error => Decline(error),
@@ -171,14 +281,18 @@ public sealed class StripePaymentGateway : IPaymentGateway
     {
         var error = e.StripeError;
         var status = (int)e.HttpStatusCode;
+        var shouldRetry = Header(e, "Stripe-Should-Retry");
+        var replayed = Header(e, "Idempotent-Replayed");
         logger.LogWarning(
-            "Stripe charge {IdempotencyKey} for run {RunKey}: HTTP {StatusCode} {ErrorType} {ErrorCode} {DeclineCode}",
+            "Stripe charge {IdempotencyKey} for run {RunKey}: HTTP {StatusCode} {ErrorType} {ErrorCode} {DeclineCode} (should retry: {ShouldRetry}, replayed: {Replayed})",
             request.IdempotencyKey,
             request.RunKey,
             status,
             error?.Type,
             error?.Code,
-            error?.DeclineCode);
+            error?.DeclineCode,
+            shouldRetry,
+            replayed);
 
         // 409: another request with this key is still executing (idempotency_key_in_use) — its result will be
         // replayed to a later retry with the same key. Checked first so that case is never taken for misuse.
@@ -197,14 +311,27 @@ public sealed class StripePaymentGateway : IPaymentGateway
             return Decline(error);
         }
 
-        if (status is 401 or 403 or 429 or >= 500 || status == 0 || error is null)
+        if (status is 401 or 403)
         {
-            throw new GatewayUnavailableException($"Stripe answered HTTP {status}; the charge may or may not have been made.", e);
+            logger.LogError(ConfigurationEvent, "Stripe refused the API key or its permissions (HTTP {StatusCode}); charge {IdempotencyKey} not made", status, request.IdempotencyKey);
+            throw new GatewayConfigurationException($"Stripe answered HTTP {status}: the API key is missing, revoked or lacks permission. Nothing was charged.", e);
+        }
+
+        if (status is 429 or >= 500 || status == 0 || error is null)
+        {
+            // Stripe saves a key's first result once execution began, 500s included, and replays it: when it says not
+            // to retry (or this already is the replay), the same key cannot tell us more than a lookup can.
+            var lookUp = status >= 500
+                && (string.Equals(shouldRetry, "false", StringComparison.OrdinalIgnoreCase) || string.Equals(replayed, "true", StringComparison.OrdinalIgnoreCase));
+            throw new GatewayUnavailableException($"Stripe answered HTTP {status}; the charge may or may not have been made.", e) { LookUpBeforeRetry = lookUp };
         }
 
         // Other 4xx invalid_request_error: Stripe refused before charging and would refuse again.
         return new ChargeDeclined(error.Code ?? error.Type ?? "invalid_request", error.Message ?? "Stripe refused the request.", DeclineKind.Hard);
     }
+
+    private static string? Header(StripeException e, string name) =>
+        e.StripeResponse?.Headers is { } headers && headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
     private static ChargeDeclined Decline(StripeError error)
     {
