@@ -12,6 +12,9 @@ public static class FunctionsServiceCollectionExtensions
     public static IServiceCollection AddPayConnectFunctions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPayConnect(configuration);
+
+        // Problem details (RFC 9457) are written by the framework's IProblemDetailsService; HttpApi sets their fields.
+        services.AddProblemDetails();
         services.TryAddSingleton(_ => new CallerResolver(configuration));
         services.TryAddSingleton<HttpApi>();
         return services;

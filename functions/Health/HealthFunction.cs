@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using PayConnect.Api;
+using PayConnect.Functions.Http;
 using PayConnect.Infrastructure.Health;
 
 namespace PayConnect.Functions.Health;
@@ -7,19 +9,42 @@ namespace PayConnect.Functions.Health;
 /// <summary>Reports whether Table Storage and Service Bus answer; 503 when either does not.</summary>
 public sealed class HealthFunction(HealthCheck health)
 {
+    /// <summary>Whether the app's dependencies (Table Storage, Service Bus) answer; 503 when one does not.</summary>
     [Function("Health")]
+    [ApiOperation(Anonymous = true, Response = typeof(HealthResponse), AlsoStatuses = [503])]
     public async Task<IResult> Run(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var report = await health.CheckAsync(cancellationToken);
-        var body = new
-        {
-            status = report.Status,
-            dependencies = report.Dependencies.ToDictionary(
-                d => d.Name,
-                d => new { status = d.Healthy ? "Healthy" : "Unhealthy", error = d.Error, elapsedMs = d.ElapsedMilliseconds }),
-        };
-        return Results.Json(body, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        return Results.Json(HealthResponse.From(report), ApiJson.Options, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
+}
+
+/// <summary>The app's health and each dependency's.</summary>
+/// <param name="Status">Healthy when every dependency answered.</param>
+/// <param name="Dependencies">Each dependency by name (tableStorage, serviceBus).</param>
+public sealed record HealthResponse(HealthStatus Status, IReadOnlyDictionary<string, DependencyHealthResponse> Dependencies) : IExample<HealthResponse>
+{
+    public static HealthResponse Example => new(HealthStatus.Healthy, new Dictionary<string, DependencyHealthResponse>
+    {
+        ["tableStorage"] = new(HealthStatus.Healthy, null, 12),
+        ["serviceBus"] = new(HealthStatus.Healthy, null, 31),
+    });
+
+    public static HealthResponse From(HealthReport report) => new(
+        report.Healthy ? HealthStatus.Healthy : HealthStatus.Unhealthy,
+        report.Dependencies.ToDictionary(d => d.Name, d => new DependencyHealthResponse(d.Healthy ? HealthStatus.Healthy : HealthStatus.Unhealthy, d.Error, d.ElapsedMilliseconds)));
+}
+
+/// <summary>One dependency's health.</summary>
+/// <param name="Status">Whether it answered.</param>
+/// <param name="Error">Why not, when it did not.</param>
+/// <param name="ElapsedMs">How long the check took, in milliseconds.</param>
+public sealed record DependencyHealthResponse(HealthStatus Status, string? Error, long ElapsedMs);
+
+public enum HealthStatus
+{
+    Healthy,
+    Unhealthy,
 }

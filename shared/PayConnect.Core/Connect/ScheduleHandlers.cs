@@ -263,6 +263,10 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         var firstRunDate = body.Date("firstRunDate", required: true);
         var frequency = ReadFrequency(body);
         var (rule, capMinor) = ReadAmountRule(body, firm.Currency);
+        foreach (var (field, text) in new[] { ("name", name), ("arMessage", arMessage) }.Where(f => Payments.CardNumbers.Contains(f.Item2)))
+        {
+            body.Errors.Add(field, "Must not contain a card or account number.");
+        }
 
         if (paymentMethodId is not null &&
             (!Ids.IsWellFormed(paymentMethodId) || await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct) is null))

@@ -11,7 +11,8 @@ namespace PayConnect.Infrastructure.Payments;
 public static class PaymentsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IPaymentGateway"/> (the adapter named by <c>Gateway__Kind</c>, Sandbox when unset),
+    /// Registers <see cref="IPaymentGateway"/> (the adapter named by <c>Gateway__Kind</c>, Sandbox when unset) with its
+    /// <see cref="IPaymentTokenFormat"/>,
     /// <see cref="DeclinePolicy"/> (from <c>Declines__*</c>) and their options. Invalid gateway settings fail here,
     /// at startup, rather than at the first charge.
     /// </summary>
@@ -37,6 +38,7 @@ public static class PaymentsServiceCollectionExtensions
         switch (gateway.Kind)
         {
             case GatewayKind.Stripe:
+                services.AddSingleton<IPaymentTokenFormat, StripePaymentTokenFormat>();
                 services.AddSingleton<IPaymentGateway>(sp => new StripePaymentGateway(
                     gateway,
                     new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -46,6 +48,8 @@ public static class PaymentsServiceCollectionExtensions
                     sp.GetService<ILogger<StripePaymentGateway>>()));
                 break;
             default:
+                services.AddSingleton<IPaymentTokenFormat, SandboxPaymentTokenFormat>();
+
                 // One instance: its memory of idempotency keys and charges is the whole point.
                 services.AddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>()));
                 services.AddSingleton<IPaymentGateway>(sp => sp.GetRequiredService<SandboxPaymentGateway>());
