@@ -62,7 +62,11 @@ internal sealed class ContractSchemas(XmlDocs docs, Func<Type, IValidator?> vali
         }
 
         names[type] = name;
-        pending.Enqueue(type);
+        if (!exported.ContainsKey(name))
+        {
+            pending.Enqueue(type);
+        }
+
         return name;
     }
 
