@@ -214,6 +214,7 @@ public static class DevHostApp
 
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
         app.MapDevEndpoints(app.Configuration);
+        app.MapApiReference(table);
         return app;
     }
 
@@ -305,6 +306,8 @@ public static class DevHostApp
         {
             console.Line($"Try: curl {baseUrl}{prefix}/health");
         }
+
+        console.Line($"API reference (dev host only): {baseUrl}{ApiReference.Path}/");
 
         if (seeded)
         {
