@@ -58,8 +58,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * IngestMms
-         * @description IngestMms. Schemas follow when this operation is converted to request and response records.
+         * Ingest mms
+         * @description Ingest mms. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["IngestMms"];
         delete?: never;
@@ -76,8 +76,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * SearchMms
-         * @description SearchMms. Schemas follow when this operation is converted to request and response records.
+         * Search mms
+         * @description Search mms. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["SearchMms"];
         put?: never;
@@ -276,14 +276,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ListSchedules
-         * @description ListSchedules. Schemas follow when this operation is converted to request and response records.
+         * List schedules
+         * @description List schedules. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["ListSchedules"];
         put?: never;
         /**
-         * CreateSchedule
-         * @description CreateSchedule. Schemas follow when this operation is converted to request and response records.
+         * Create schedule
+         * @description Create schedule. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["CreateSchedule"];
         delete?: never;
@@ -300,8 +300,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ListPostings
-         * @description ListPostings. Schemas follow when this operation is converted to request and response records.
+         * List postings
+         * @description List postings. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["ListPostings"];
         put?: never;
@@ -320,8 +320,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * GetPosting
-         * @description GetPosting. Schemas follow when this operation is converted to request and response records.
+         * Get posting
+         * @description Get posting. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["GetPosting"];
         put?: never;
@@ -340,8 +340,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * ListPostingAudit
-         * @description ListPostingAudit. Schemas follow when this operation is converted to request and response records.
+         * List posting audit
+         * @description List posting audit. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["ListPostingAudit"];
         put?: never;
@@ -362,8 +362,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * MarkPostingFailed
-         * @description MarkPostingFailed. Schemas follow when this operation is converted to request and response records.
+         * Mark posting failed
+         * @description Mark posting failed. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["MarkPostingFailed"];
         delete?: never;
@@ -382,8 +382,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * MarkPostingPosted
-         * @description MarkPostingPosted. Schemas follow when this operation is converted to request and response records.
+         * Mark posting posted
+         * @description Mark posting posted. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["MarkPostingPosted"];
         delete?: never;
@@ -402,8 +402,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * RetryPosting
-         * @description RetryPosting. Schemas follow when this operation is converted to request and response records.
+         * Retry posting
+         * @description Retry posting. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["RetryPosting"];
         delete?: never;
@@ -422,8 +422,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * VoidPosting
-         * @description VoidPosting. Schemas follow when this operation is converted to request and response records.
+         * Void posting
+         * @description Void posting. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["VoidPosting"];
         delete?: never;
@@ -440,8 +440,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * GetRun
-         * @description GetRun. Schemas follow when this operation is converted to request and response records.
+         * Get run
+         * @description Get run. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["GetRun"];
         put?: never;
@@ -460,13 +460,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * GetSchedule
-         * @description GetSchedule. Schemas follow when this operation is converted to request and response records.
+         * Get schedule
+         * @description Get schedule. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["GetSchedule"];
         /**
-         * UpdateSchedule
-         * @description UpdateSchedule. Schemas follow when this operation is converted to request and response records.
+         * Update schedule
+         * @description Update schedule. Schemas follow when this operation is converted to request and response records.
          */
         put: operations["UpdateSchedule"];
         post?: never;
@@ -486,8 +486,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * EndSchedule
-         * @description EndSchedule. Schemas follow when this operation is converted to request and response records.
+         * End schedule
+         * @description End schedule. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["EndSchedule"];
         delete?: never;
@@ -504,13 +504,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * GetEnrollments
-         * @description GetEnrollments. Schemas follow when this operation is converted to request and response records.
+         * Get enrollments
+         * @description Get enrollments. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["GetEnrollments"];
         /**
-         * PutEnrollments
-         * @description PutEnrollments. Schemas follow when this operation is converted to request and response records.
+         * Put enrollments
+         * @description Put enrollments. Schemas follow when this operation is converted to request and response records.
          */
         put: operations["PutEnrollments"];
         post?: never;
@@ -530,8 +530,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * PauseSchedule
-         * @description PauseSchedule. Schemas follow when this operation is converted to request and response records.
+         * Pause schedule
+         * @description Pause schedule. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["PauseSchedule"];
         delete?: never;
@@ -550,8 +550,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * ResumeSchedule
-         * @description ResumeSchedule. Schemas follow when this operation is converted to request and response records.
+         * Resume schedule
+         * @description Resume schedule. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["ResumeSchedule"];
         delete?: never;
@@ -568,8 +568,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * UpcomingRuns
-         * @description UpcomingRuns. Schemas follow when this operation is converted to request and response records.
+         * Upcoming runs
+         * @description Upcoming runs. Schemas follow when this operation is converted to request and response records.
          */
         get: operations["UpcomingRuns"];
         put?: never;

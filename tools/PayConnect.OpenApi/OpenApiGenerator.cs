@@ -108,7 +108,7 @@ public static class OpenApiGenerator
     private static JsonObject Operation(HttpOperation operation, XmlDocs docs, ContractSchemas schemas, IServiceProvider validators)
     {
         var contract = operation.Contract;
-        var summary = docs.Summary(operation.Function) ?? operation.Name;
+        var summary = docs.Summary(operation.Function) ?? Sentence(operation.Name);
         var node = new JsonObject
         {
             ["operationId"] = operation.Name,
@@ -409,8 +409,11 @@ public static class OpenApiGenerator
     private static IEnumerable<string> RouteParameters(string route) =>
         route.Split('/').Where(s => s.StartsWith('{')).Select(s => s.Trim('{', '}').Split(':')[0].TrimEnd('?'));
 
+    /// <summary>An operation id as words, for functions without a summary yet (CreateSchedule → Create schedule).</summary>
+    private static string Sentence(string pascal) => char.ToUpperInvariant(pascal[0]) + Words(pascal)[1..];
+
     private static string Words(string camel) =>
-        string.Concat(camel.Select((c, i) => char.IsUpper(c) && i > 0 ? " " + char.ToLowerInvariant(c) : c.ToString())).Replace(" id", " id", StringComparison.Ordinal);
+        string.Concat(camel.Select((c, i) => char.IsUpper(c) && i > 0 ? " " + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>Parses, validates and writes the document with Microsoft.OpenApi; fails on any error it reports.</summary>
     private static string Write(JsonObject document)

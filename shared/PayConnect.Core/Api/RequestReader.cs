@@ -31,13 +31,14 @@ public static class RequestReader
     public static async Task<T?> ReadAsync<T>(string text, IValidator<T> validator, FieldErrors errors, CancellationToken cancellationToken)
         where T : class
     {
+        var before = errors.Count;
         var request = Bind<T>(text, errors, out var wellTyped);
         if (request is null)
         {
             return null;
         }
 
-        var hadErrors = errors.Any;
+        var hadErrors = errors.Count > before;
         var result = await validator.ValidateAsync(request, cancellationToken);
         foreach (var failure in result.Errors)
         {
@@ -51,10 +52,11 @@ public static class RequestReader
         return errors.Any ? null : request;
     }
 
-    /// <summary>Binds without validating; null when nothing could be bound. Exposed for the reader's own tests.</summary>
-    public static T? Bind<T>(string text, FieldErrors errors, out IReadOnlySet<string> wellTyped)
+    /// <summary>Binds without validating; null when nothing could be bound.</summary>
+    private static T? Bind<T>(string text, FieldErrors errors, out IReadOnlySet<string> wellTyped)
         where T : class
     {
+        var before = errors.Count;
         var present = new HashSet<string>(StringComparer.Ordinal);
         wellTyped = present;
         JsonNode? root;
@@ -86,7 +88,7 @@ public static class RequestReader
 
         try
         {
-            return root.Deserialize<T>(errors.Any ? ApiJson.Lenient : ApiJson.Options);
+            return root.Deserialize<T>(errors.Count > before ? ApiJson.Lenient : ApiJson.Options);
         }
         catch (JsonException ex)
         {
