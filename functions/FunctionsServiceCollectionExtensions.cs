@@ -17,6 +17,9 @@ public static class FunctionsServiceCollectionExtensions
         services.AddPayConnect();
         services.AddOptions<AuthOptions>().ValidateProblems(DevelopmentRoleProblems);
         services.TryAddSingleton<CallerResolver>();
+
+        // Problem details (RFC 9457) are written by the framework's IProblemDetailsService; HttpApi sets their fields.
+        services.AddProblemDetails();
         services.TryAddSingleton<HttpApi>();
         return services;
     }

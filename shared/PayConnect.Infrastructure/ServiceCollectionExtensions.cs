@@ -4,8 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
+using FluentValidation;
 using PayConnect.Connect;
+using PayConnect.Firms;
 using PayConnect.Mms;
+using PayConnect.Payers;
 using PayConnect.Runs;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
@@ -70,6 +73,7 @@ public static class ServiceCollectionExtensions
                 ConnectCallback = sp.GetRequiredService<MmsNetworkPolicy>().ConnectAsync,
             });
         services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
+        services.AddRequestValidators();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
@@ -78,6 +82,20 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
         services.TryAddSingleton<FanOut>();
         services.AddPayConnectRuns();
+        return services;
+    }
+
+    /// <summary>Every request validator of the domain, as <c>IValidator&lt;TRequest&gt;</c> (stateless, so singletons).</summary>
+    public static IServiceCollection AddRequestValidators(this IServiceCollection services)
+    {
+        foreach (var type in typeof(FirmHandlers).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false }))
+        {
+            foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IValidator<>)))
+            {
+                services.TryAddSingleton(contract, type);
+            }
+        }
+
         return services;
     }
 }

@@ -222,6 +222,7 @@ public static class DevHostApp
 
         app.MapFunctions(invokers.Where(i => !i.Function.IsDisabled));
         app.MapDevEndpoints();
+        app.MapApiReference(table);
         return app;
     }
 
@@ -327,6 +328,8 @@ public static class DevHostApp
         {
             console.Line($"Try: curl {baseUrl}{prefix}/health");
         }
+
+        console.Line($"API reference (dev host only): {baseUrl}{ApiReference.Path}/");
 
         if (seeded)
         {

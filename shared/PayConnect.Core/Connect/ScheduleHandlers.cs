@@ -295,6 +295,11 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             }
         }
 
+        foreach (var (field, text) in new[] { ("name", name), ("arMessage", arMessage) }.Where(f => Payments.CardNumbers.Contains(f.Item2)))
+        {
+            body.Errors.Add(field, "Must not contain a card or account number.");
+        }
+
         var method = paymentMethodId is not null && Ids.IsWellFormed(paymentMethodId)
             ? await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct)
             : null;

@@ -61,7 +61,19 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
         foreach (var subscriber in subscribers)
         {
             var id = OutboxEmail.IdOf(type, sourceKey, subscriber.Email);
-            var message = compose(OutboxEmail.MessageIdOf(firmId, type, sourceKey, subscriber.Email), new EmailAddress(subscriber.Email, subscriber.DisplayName));
+            EmailMessage message;
+            try
+            {
+                message = compose(OutboxEmail.MessageIdOf(firmId, type, sourceKey, subscriber.Email), new EmailAddress(subscriber.Email, subscriber.DisplayName));
+            }
+            catch (ArgumentException ex)
+            {
+                // An address that can never receive mail (stored before the API required plain addresses): recorded as
+                // rejected, once, and never retried.
+                await InsertIfAbsentAsync(firmId, new OutboxEmail(id, firmId, type, sourceKey, subscriber.Email, subscriber.DisplayName, "(not sent)", string.Empty, string.Empty,
+                    OutboxState.Rejected, 0, now, now, now) { LastError = ex.Message }, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
 
             // Index first: an index entry without its email is harmless (dropped later), an email without an index entry would never be sent.
             await store.UpsertAsync(OutboxPendingEntry.Partition, new OutboxPendingEntry(firmId, id, now), cancellationToken).ConfigureAwait(false);
@@ -83,6 +95,17 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
         }
 
         return subscribers.Count;
+    }
+
+    private async Task InsertIfAbsentAsync(string firmId, OutboxEmail email, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.InsertAsync(firmId, email, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConcurrencyException ex) when (ex.AlreadyExists)
+        {
+        }
     }
 }
 
