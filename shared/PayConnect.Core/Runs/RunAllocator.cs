@@ -182,12 +182,18 @@ public sealed class RunAllocator(
             }
 
             var writes = new List<RecordWrite> { RecordWrite.Save(run, prior) };
-            writes.AddRange(next.Where(l => l.Value is not null && !ReferenceEquals(l.Value, ledgers[l.Key]?.Value)).Select(l => RecordWrite.Save(l.Value!, ledgers[l.Key])));
+            var changed = next.Where(l => l.Value is not null && !ReferenceEquals(l.Value, ledgers[l.Key]?.Value)).ToList();
+            writes.AddRange(changed.Select(l => RecordWrite.Save(l.Value!, ledgers[l.Key])));
             writes.AddRange(extra);
             try
             {
                 var etags = await ledger.CommitAsync(context.FirmId, writes, cancellationToken).ConfigureAwait(false);
                 context.AllocatedHere = run.State == RunState.Allocated;
+                for (var i = 0; i < changed.Count; i++)
+                {
+                    context.Ledgers[changed[i].Key] = new Stored<ClientLedger>(changed[i].Value!, etags[i + 1]!);
+                }
+
                 return new RunStep.Next(new Stored<RunRecord>(run, etags[0]!));
             }
             catch (ConcurrencyException ex) when (ex.FailedIndex is > 0)

@@ -153,7 +153,11 @@ public sealed class RunCharger(
 
         for (var round = 0; round < options.MaxCommitRetries; round++)
         {
-            var ledgers = await ledger.LedgersAsync(context.FirmId, clients, cancellationToken).ConfigureAwait(false);
+            // First try the ledgers as this delivery wrote them at allocation (nothing else usually touched them since).
+            var known = round == 0 && clients.All(c => context.Ledgers.ContainsKey(c.ToUpperInvariant()));
+            var ledgers = known
+                ? clients.Select(c => c.ToUpperInvariant()).Distinct(StringComparer.Ordinal).ToDictionary(c => c, c => (Stored<ClientLedger>?)context.Ledgers[c], StringComparer.Ordinal)
+                : await ledger.LedgersAsync(context.FirmId, clients, cancellationToken).ConfigureAwait(false);
             var posted = charged.Posted(now);
             var writes = new List<RecordWrite> { RecordWrite.Replace(posted, run.ETag) };
             writes.AddRange(postings.Select(RecordWrite.Insert));

@@ -98,7 +98,11 @@ public sealed class RunFollowUp(
         var r = run.Value;
         for (var round = 0; round < 3; round++)
         {
-            var schedule = await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
+            // The schedule as this delivery read it is enough to see that more runs are coming; an end is written
+            // with its ETag, so a stale copy only costs a second read.
+            var schedule = round == 0 && context.ScheduleRead
+                ? context.Schedule
+                : await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
             context.Schedule = schedule;
             context.ScheduleRead = true;
             if (schedule is null || schedule.Value.State == ScheduleState.Ended || schedule.Value.Lifetime == ScheduleLifetime.NoEnrollments)

@@ -28,6 +28,9 @@ public sealed class RunContext(RunKey key, RunMessage message, int deliveryCount
 
     /// <summary>True when this delivery allocated the run: no charge can have been attempted under its key before.</summary>
     public bool AllocatedHere { get; set; }
+
+    /// <summary>The client ledgers as this delivery last wrote them (with their new ETags): the next commit tries these first.</summary>
+    public Dictionary<string, Stored<ClientLedger>> Ledgers { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>What a step did: the run moved on (continue with it), or the delivery is over.</summary>
