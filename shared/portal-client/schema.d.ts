@@ -440,8 +440,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List runs
-         * @description List runs. Schemas follow when this operation is converted to request and response records.
+         * Lists the approval queue (state=AwaitingApproval), or one schedule's runs (scheduleId, optionally state)
+         * @description Lists the approval queue (state=AwaitingApproval), or one schedule's runs (scheduleId, optionally state). Roles: FirmAdmin, FirmStaff.
          */
         get: operations["ListRuns"];
         put?: never;
@@ -460,8 +460,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get run
-         * @description Get run. Schemas follow when this operation is converted to request and response records.
+         * Reads one run: what it allocated and charged, and why it stopped
+         * @description Reads one run: what it allocated and charged, and why it stopped. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["GetRun"];
         put?: never;
@@ -482,8 +482,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Approve run
-         * @description Approve run. Schemas follow when this operation is converted to request and response records.
+         * Approves a run waiting for approval: its lines are checked again against what is still owed, then it is charged
+         * @description Approves a run waiting for approval: its lines are checked again against what is still owed, then it is charged. Roles: FirmAdmin.
          */
         post: operations["ApproveRun"];
         delete?: never;
@@ -502,8 +502,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Decline run
-         * @description Decline run. Schemas follow when this operation is converted to request and response records.
+         * Declines a run waiting for approval: it is skipped, with who and why, and nothing is charged
+         * @description Declines a run waiting for approval: it is skipped, with who and why, and nothing is charged. Roles: FirmAdmin.
          */
         post: operations["DeclineRun"];
         delete?: never;
@@ -852,6 +852,11 @@ export interface components {
              */
             types?: null | components["schemas"]["NotificationType"][];
         };
+        /** @description Declines a run waiting for approval. */
+        DeclineRunRequest: {
+            /** @description Why, for the run's record (at most 250 characters). */
+            reason: string;
+        };
         /** @description One dependency's health (never why: that is in the log, not for anonymous callers). */
         DependencyHealthResponse: {
             /** @description Whether it answered. */
@@ -1023,6 +1028,111 @@ export interface components {
              * @default null
              */
             approvalThreshold?: null | number;
+        };
+        /** @description Why a run waits for approval, and what staff decided. */
+        RunApproval: {
+            requiredBecause: string;
+            limitMinor: number;
+            decidedBy?: null | string;
+            /** Format: date-time */
+            decidedAt?: null | string;
+            approved?: null | boolean;
+            reason?: null | string;
+        };
+        /** @description One thing that happened to a run on its way: a charge attempt's outcome, an unreachable MMS, a gateway that did not answer. */
+        RunEvent: {
+            /** Format: date-time */
+            at: string;
+            what: string;
+            code: null | string;
+            message: string;
+            /** @default null */
+            amountMinor?: null | number;
+            /** @default null */
+            attempt?: null | number;
+        };
+        /** @description One invoice a run pays, as allocated (stored before the charge so a resumed run charges the same total), with the payment reference the firm's books record for it (PaymentReference). */
+        RunLine: {
+            invoiceNumber: string;
+            clientNumber: string;
+            matterNumber: string;
+            amountMinor: number;
+            availableMinor: number;
+            reference: string;
+        };
+        /**
+         * @description Where a run stands. A run is first recorded when its allocation is decided (the insert is the claim): Allocated → (Charged →) Posted, or NothingDue / AwaitingApproval / AwaitingRetry / Failed / Skipped. Allocated: Lines, total, holds and idempotency key are stored; the charge may or may not have been made. AwaitingApproval: The allocation is above the firm's approval threshold or the schedule's maximum; holds kept, nothing charged. Charged: The gateway approved the charge; its postings are being written (only for runs with many invoices). Posted: One posting per paid invoice is written; Σ postings = the charge. Final. NothingDue: Nothing was available to pay; no charge. Final. AwaitingRetry: Soft-declined; a new attempt allocates afresh on RetryOn. Holds released. Failed: Failed for good (hard decline, retries used up, MMS unreachable beyond the retry window, bad input). Final. Skipped: Not charged because staff paused, ended or changed the schedule before the charge, or declined its approval. Final.
+         * @enum {string}
+         */
+        RunState: "Allocated" | "AwaitingApproval" | "Charged" | "Posted" | "NothingDue" | "AwaitingRetry" | "Failed" | "Skipped";
+        /** @description A run as the API shows it: what it allocated, charged and why it stopped. Never the payment token. */
+        RunView: {
+            /** @description firmId/scheduleId/yyyy-MM-dd. */
+            runKey: string;
+            /** @description The schedule. */
+            scheduleId: string;
+            /**
+             * Format: date
+             * @description The occurrence date, in the firm's time zone.
+             */
+            runDate: string;
+            /** @description Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed or Skipped. */
+            state: components["schemas"]["RunState"];
+            /** @description The charge attempt (1, or more after soft declines). */
+            attempt: number;
+            /** @description The invoices the run pays, oldest first, with each payment reference. */
+            lines: components["schemas"]["RunLine"][];
+            /** @description The run's charge, in minor units. */
+            amountMinor: null | number;
+            /** @description ISO 4217 code. */
+            currency: null | string;
+            /** @description The gateway's id of the charge. */
+            chargeId: null | string;
+            /** @description The charge is accepted but settles later (ACH). */
+            settlementPending: boolean;
+            /** @description Why it failed or was skipped (decline code, mms_unavailable, paused...). */
+            failureCode: null | string;
+            /** @description The same, for people. */
+            failureReason: null | string;
+            /** @description Who stopped it, when a person did. */
+            skippedBy: null | string;
+            /**
+             * Format: date
+             * @description After a soft decline: when the next attempt runs.
+             */
+            retryOn: null | string;
+            /**
+             * Format: date-time
+             * @description While the gateway could not confirm the charge: when it is checked again.
+             */
+            parkedUntil: null | string;
+            /** @description Why it waits for approval, and what staff decided. */
+            approval: components["schemas"]["RunApproval"] | null;
+            /** @description Every attempt and everything that held the run up, oldest first. */
+            events: components["schemas"]["RunEvent"][];
+            /** @description The payer. */
+            payerId: null | string;
+            /** @description The payment method charged. */
+            paymentMethodId: null | string;
+            /** @description The deposit account. */
+            bankAccountId: null | string;
+            /**
+             * Format: date-time
+             * @description When the run was first recorded.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+        };
+        /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
+        RunViewPage: {
+            /** @description The records of this page, in key order. */
+            items: components["schemas"]["RunView"][];
+            /** @description Opaque token for the next page; null on the last page. */
+            continuation: null | string;
         };
         /** @description A staff address and the notifications it receives. */
         SubscriptionResponse: {
@@ -3258,7 +3368,12 @@ export interface operations {
     };
     ListRuns: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many records per page. */
+                pageSize?: number;
+                /** @description The continuation of the previous page, to read the next one. */
+                continuation?: string;
+            };
             header?: never;
             path: {
                 /** @description The caller's firm. */
@@ -3268,6 +3383,64 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *           "scheduleId": "as_0195f1c2a3b4",
+                     *           "runDate": "2026-03-02",
+                     *           "state": "Posted",
+                     *           "attempt": 1,
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 120000,
+                     *               "availableMinor": 120000,
+                     *               "reference": "PC-7KQ2MZ9WXA"
+                     *             }
+                     *           ],
+                     *           "amountMinor": 120000,
+                     *           "currency": "USD",
+                     *           "chargeId": "pi_3Pq1",
+                     *           "settlementPending": false,
+                     *           "failureCode": null,
+                     *           "failureReason": null,
+                     *           "skippedBy": null,
+                     *           "retryOn": null,
+                     *           "parkedUntil": null,
+                     *           "approval": null,
+                     *           "events": [
+                     *             {
+                     *               "at": "2026-03-02T15:00:00Z",
+                     *               "what": "Charged",
+                     *               "code": null,
+                     *               "message": "Charge approved.",
+                     *               "amountMinor": 120000,
+                     *               "attempt": 1
+                     *             }
+                     *           ],
+                     *           "payerId": "py_0195f1c2a3b4",
+                     *           "paymentMethodId": "pm_0195f1c2a3b4",
+                     *           "bankAccountId": "ba_0195f1c2a3b4",
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "updatedAt": "2026-03-02T15:00:00Z"
+                     *         }
+                     *       ],
+                     *       "continuation": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunViewPage"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3303,31 +3476,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -3347,6 +3495,61 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "runDate": "2026-03-02",
+                     *       "state": "Posted",
+                     *       "attempt": 1,
+                     *       "lines": [
+                     *         {
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "availableMinor": 120000,
+                     *           "reference": "PC-7KQ2MZ9WXA"
+                     *         }
+                     *       ],
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "settlementPending": false,
+                     *       "failureCode": null,
+                     *       "failureReason": null,
+                     *       "skippedBy": null,
+                     *       "retryOn": null,
+                     *       "parkedUntil": null,
+                     *       "approval": null,
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "what": "Charged",
+                     *           "code": null,
+                     *           "message": "Charge approved.",
+                     *           "amountMinor": 120000,
+                     *           "attempt": 1
+                     *         }
+                     *       ],
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "paymentMethodId": "pm_0195f1c2a3b4",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3382,38 +3585,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     ApproveRun: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3426,6 +3607,61 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "runDate": "2026-03-02",
+                     *       "state": "Posted",
+                     *       "attempt": 1,
+                     *       "lines": [
+                     *         {
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "availableMinor": 120000,
+                     *           "reference": "PC-7KQ2MZ9WXA"
+                     *         }
+                     *       ],
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "settlementPending": false,
+                     *       "failureCode": null,
+                     *       "failureReason": null,
+                     *       "skippedBy": null,
+                     *       "retryOn": null,
+                     *       "parkedUntil": null,
+                     *       "approval": null,
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "what": "Charged",
+                     *           "code": null,
+                     *           "message": "Charge approved.",
+                     *           "amountMinor": 120000,
+                     *           "attempt": 1
+                     *         }
+                     *       ],
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "paymentMethodId": "pm_0195f1c2a3b4",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3480,19 +3716,26 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
     DeclineRun: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3503,8 +3746,72 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "The client pays this month by cheque."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DeclineRunRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "runDate": "2026-03-02",
+                     *       "state": "Posted",
+                     *       "attempt": 1,
+                     *       "lines": [
+                     *         {
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "availableMinor": 120000,
+                     *           "reference": "PC-7KQ2MZ9WXA"
+                     *         }
+                     *       ],
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "settlementPending": false,
+                     *       "failureCode": null,
+                     *       "failureReason": null,
+                     *       "skippedBy": null,
+                     *       "retryOn": null,
+                     *       "parkedUntil": null,
+                     *       "approval": null,
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "what": "Charged",
+                     *           "code": null,
+                     *           "message": "Charge approved.",
+                     *           "amountMinor": 120000,
+                     *           "attempt": 1
+                     *         }
+                     *       ],
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "paymentMethodId": "pm_0195f1c2a3b4",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3558,13 +3865,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };

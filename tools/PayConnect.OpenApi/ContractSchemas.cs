@@ -99,7 +99,12 @@ internal sealed class ContractSchemas(XmlDocs docs, Func<Type, IValidator?> vali
     private JsonNode Transform(JsonSchemaExporterContext context, JsonNode node)
     {
         var type = Nullable.GetUnderlyingType(context.TypeInfo.Type) ?? context.TypeInfo.Type;
-        var nullable = IsNullable(node);
+
+        // Types with their own converters (NodaTime dates) come out without a type, so their nullability is read from
+        // the CLR type (LocalDate?) or the property's annotation (RunApproval?), not from the exported node.
+        var nullable = IsNullable(node)
+            || Nullable.GetUnderlyingType(context.TypeInfo.Type) is not null
+            || (context.PropertyInfo is { IsGetNullable: true } && !context.TypeInfo.Type.IsValueType);
         if (type == typeof(Instant) || type == typeof(LocalDate))
         {
             node = new JsonObject

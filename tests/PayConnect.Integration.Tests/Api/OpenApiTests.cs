@@ -180,6 +180,11 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
     {
         var function = HttpFunction.Named(operationId);
         var url = "/api/" + function.Route.Replace("{firmId}", FirmA, StringComparison.Ordinal);
+        if (operationId == "DeclineRun")
+        {
+            url = url.Replace("{scheduleId}/{date}", await RunAwaitingApprovalAsync(), StringComparison.Ordinal);
+        }
+
         if (url.Contains("{payerId}", StringComparison.Ordinal))
         {
             url = url.Replace("{payerId}", await CreatePayerAsync(), StringComparison.Ordinal);
@@ -191,5 +196,18 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
         }
 
         return (function, url);
+    }
+
+    /// <summary>A run of a new Auto-Pay above a one-dollar approval threshold, waiting for approval: "{scheduleId}/{date}".</summary>
+    private async Task<string> RunAwaitingApprovalAsync()
+    {
+        Ok(await Client.Put($"/api/firms/{FirmA}/settings", new { name = "Smith & Jones LLP", timeZone = "America/Chicago", currency = "USD", approvalThreshold = 1.00m }), 200);
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 1, 15, 0));
+        var schedule = await CreateAutoPayAsync(await CreatePartyAsync(), new { kind = "Monthly" }, "2026-03-02");
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 2, 15, 0));
+        await Host.Function<PayConnect.Functions.Runs.FanOutFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        await Host.Function<PayConnect.Functions.Runs.RunDrainFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        Assert.Equal("AwaitingApproval", Ok(await Client.Get($"/api/firms/{FirmA}/runs/{schedule}/2026-03-02"), 200).Json!["state"]!.GetValue<string>());
+        return $"{schedule}/2026-03-02";
     }
 }
