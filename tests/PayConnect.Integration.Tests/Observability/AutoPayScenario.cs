@@ -66,12 +66,14 @@ internal sealed class AutoPayScenario : IAsyncDisposable
     }
 
     /// <summary>A payer of <paramref name="client"/> with a saved card (<paramref name="token"/>), a bank account and a client-level association.</summary>
-    public async Task<Party> PartyAsync(string client, string token, string payerName = "Payer", string last4 = "4242", string bankLast4 = "1234")
+    public async Task<Party> PartyAsync(string client, string token, string payerName = "Payer", string last4 = "4242", string bankLast4 = "1234", string? stripeAccountId = null)
     {
         var payer = Ok(await Client.Post($"/api/firms/{Firm}/payers", new { name = payerName }), 201).Json!["id"]!.GetValue<string>();
         var method = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/payment-methods",
             new { kind = "Card", token, displayName = "Visa", last4, expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
-        var bank = Ok(await Client.Post($"/api/firms/{Firm}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = bankLast4 }), 201).Json!["id"]!.GetValue<string>();
+        var bank = Ok(await Client.Post($"/api/firms/{Firm}/bank-accounts", stripeAccountId is null
+            ? new { name = "Operating", kind = "Operating", last4 = bankLast4 }
+            : new { name = "Operating", kind = "Operating", last4 = bankLast4, stripeAccountId }), 201).Json!["id"]!.GetValue<string>();
         var association = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/associations", new { items = new[] { new { level = "Client", number = client } } }), 201)
             .Json!["items"]![0]!["id"]!.GetValue<string>();
         return new Party(payer, method, bank, association);
