@@ -84,7 +84,7 @@ public static class DeadLetterCommand
             }
             catch (ServiceBusException ex)
             {
-                await error.WriteLineAsync($"Service Bus refused: {ex.Reason}: {ex.Message}");
+                await error.WriteLineAsync($"Service Bus: {ex.Reason}: {FirstLine(ex.Message)}");
                 return 1;
             }
             catch (AuthenticationFailedException ex)
@@ -237,6 +237,8 @@ public static class DeadLetterCommand
         }
     }
 
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
     private static string Truncate(string? text, int length) =>
         text is null ? "-" : text.Length <= length ? text : text[..(length - 1)] + "…";
 
@@ -327,7 +329,7 @@ public static class DeadLetterCommand
 
             if (Namespace is not null)
             {
-                if (Uri.CheckHostName(Namespace) != UriHostNameType.Dns)
+                if (Uri.CheckHostName(Namespace) != UriHostNameType.Dns || !Namespace.Contains('.', StringComparison.Ordinal))
                 {
                     throw new FormatException("--namespace is a host name such as NAME.servicebus.windows.net.");
                 }
