@@ -24,7 +24,9 @@ public static class DeadLetterCommand
           purge SEQ... | --all --yes         Remove messages from the dead-letter queue for good.
 
         Where (one of):
-          --connection-string CS             A connection string (the local broker's, printed by bash tools/run-local.sh).
+          --connection-string CS             A connection string: the local broker's is
+                                             Endpoint=sb://localhost:PORT;SharedAccessKeyName=local;SharedAccessKey=local;UseDevelopmentEmulator=true
+                                             (PORT as the dev host prints it).
                                              Default: the ServiceBus__ConnectionString environment variable.
           --namespace NAME.servicebus.windows.net
                                              Azure, as the signed-in user (az login); needs Azure Service Bus Data
@@ -338,9 +340,19 @@ public static class DeadLetterCommand
                 return new ServiceBusClient(Namespace, credential);
             }
 
-            return ConnectionString is not null
-                ? new ServiceBusClient(ConnectionString)
-                : throw new FormatException("Give --connection-string (or set ServiceBus__ConnectionString) for the local broker, or --namespace for Azure.");
+            if (string.IsNullOrWhiteSpace(ConnectionString))
+            {
+                throw new FormatException("Give --connection-string (or set ServiceBus__ConnectionString) for the local broker, or --namespace for Azure.");
+            }
+
+            try
+            {
+                return new ServiceBusClient(ConnectionString);
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException)
+            {
+                throw new FormatException("--connection-string is not a Service Bus connection string (Endpoint=sb://HOST:PORT;SharedAccessKeyName=...;SharedAccessKey=...).", ex);
+            }
         }
     }
 }
