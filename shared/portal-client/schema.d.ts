@@ -751,6 +751,17 @@ export interface components {
             /** @description One per ticked result, in request order. */
             items: components["schemas"]["AssociationResponse"][];
         };
+        /** @description What piles up, as counts and ages only. */
+        BacklogResponse: {
+            /** @description Dead-lettered run messages (counted up to 1000). */
+            deadLetterDepth: null | number;
+            /** @description Age of the oldest due run not yet sent, in seconds. */
+            dueLagSeconds: null | number;
+            /** @description Emails waiting in the outbox. */
+            outboxPending: null | number;
+            /** @description Age of the oldest of them, in seconds. */
+            outboxOldestAgeSeconds: null | number;
+        };
         /** @enum {string} */
         BankAccountKind: "Operating" | "Trust";
         /** @description A firm bank account. */
@@ -888,17 +899,21 @@ export interface components {
              */
             updatedAt: string;
         };
-        /** @description The app's health and each dependency's. */
+        /** @description The app's health, each dependency's, and what piles up. */
         HealthResponse: {
-            /** @description Healthy when every dependency answered. */
+            /** @description Unhealthy when a dependency did not answer; Degraded when all answer but work piles up (dead letters, due lag or the email outbox); else Healthy. */
             status: components["schemas"]["HealthStatus"];
             /** @description Each dependency by name (tableStorage, serviceBus). */
             dependencies: {
                 [key: string]: components["schemas"]["DependencyHealthResponse"];
             };
+            /** @description What piles up; a figure that could not be read is null. */
+            backlog: components["schemas"]["BacklogResponse"];
+            /** @description Which backlog figures are past their limits (deadLetters, dueLag, outbox). */
+            degraded: string[];
         };
         /** @enum {string} */
-        HealthStatus: "Healthy" | "Unhealthy";
+        HealthStatus: "Healthy" | "Degraded" | "Unhealthy";
         /**
          * @description Where a firm's MMS data is read from. Mirror: The embedded mirror in our storage, fed by the firm's sync agent through the ingest API. Http: A firm-hosted endpoint implementing docs/mms-http-connector.md.
          * @enum {string}
@@ -4683,7 +4698,14 @@ export interface operations {
                      *         "serviceBus": {
                      *           "status": "Healthy"
                      *         }
-                     *       }
+                     *       },
+                     *       "backlog": {
+                     *         "deadLetterDepth": 0,
+                     *         "dueLagSeconds": 0,
+                     *         "outboxPending": 0,
+                     *         "outboxOldestAgeSeconds": null
+                     *       },
+                     *       "degraded": []
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
@@ -4705,7 +4727,14 @@ export interface operations {
                      *         "serviceBus": {
                      *           "status": "Healthy"
                      *         }
-                     *       }
+                     *       },
+                     *       "backlog": {
+                     *         "deadLetterDepth": 0,
+                     *         "dueLagSeconds": 0,
+                     *         "outboxPending": 0,
+                     *         "outboxOldestAgeSeconds": null
+                     *       },
+                     *       "degraded": []
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];

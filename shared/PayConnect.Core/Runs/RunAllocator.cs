@@ -4,6 +4,7 @@ using NodaTime;
 using PayConnect.Allocation;
 using PayConnect.Connect;
 using PayConnect.Mms;
+using PayConnect.Observability;
 using PayConnect.Postings;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
@@ -27,7 +28,10 @@ public sealed class RunAllocator(
     /// <param name="context">The delivery.</param>
     /// <param name="prior">The stored run when this is a new attempt of a soft-declined run; null for a first run.</param>
     /// <param name="cancellationToken">Cancels the work; the stored state stays consistent.</param>
-    public async Task<RunStep> AllocateAsync(RunContext context, Stored<RunRecord>? prior, CancellationToken cancellationToken)
+    public Task<RunStep> AllocateAsync(RunContext context, Stored<RunRecord>? prior, CancellationToken cancellationToken) =>
+        Telemetry.StepAsync("run allocate", context.RunKey, () => AllocateInSpanAsync(context, prior, cancellationToken));
+
+    private async Task<RunStep> AllocateInSpanAsync(RunContext context, Stored<RunRecord>? prior, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
         var settings = await firms.GetAsync(context.FirmId, cancellationToken).ConfigureAwait(false);
@@ -89,7 +93,7 @@ public sealed class RunAllocator(
             {
                 var delay = options.MmsRetryDelays[failures.Count - 1];
                 logger.LogWarning("Run {RunKey}: the MMS could not be reached ({Tries} of {Allowed}); trying again in {Delay}", context.RunKey, failures.Count, options.MmsRetryDelays.Count + 1, delay);
-                return Later(context, delay, context.Message with { MmsFailures = failures }, "The MMS could not be reached.");
+                return Later(context, delay, context.Message with { MmsFailures = failures }, "The MMS could not be reached.", Telemetry.RetryReasons.MmsUnavailable);
             }
 
             var failed = (begun with { Snapshot = snapshot, Currency = snapshot.Currency, Events = [.. begun.Events, .. failures] })
@@ -212,7 +216,7 @@ public sealed class RunAllocator(
             }
         }
 
-        return Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.");
+        return Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.", Telemetry.RetryReasons.HoldContention);
     }
 
     /// <summary>A run above the firm's approval threshold or the schedule's maximum waits for approval.</summary>
@@ -270,7 +274,7 @@ public sealed class RunAllocator(
         }
 
         var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
-        return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.");
+        return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.", Telemetry.RetryReasons.EarlierRunPending);
     }
 
     /// <summary>For schedules saved before they carried it: what they charge, read from the method and the deposit account.</summary>
@@ -315,9 +319,13 @@ public sealed class RunAllocator(
         }
     }
 
-    /// <summary>Sends this delivery again after <paramref name="delay"/> with <paramref name="body"/> (one generation later).</summary>
-    public static RunStep Later(RunContext context, Duration delay, RunMessage body, string reason)
+    /// <summary>
+    /// Sends this delivery again after <paramref name="delay"/> with <paramref name="body"/> (one generation later);
+    /// <paramref name="code"/> is the reason's metric tag (<see cref="Telemetry.RetryReasons"/>).
+    /// </summary>
+    public static RunStep Later(RunContext context, Duration delay, RunMessage body, string reason, string code)
     {
+        Telemetry.RetriedLater(code);
         var next = body with { Generation = context.Message.Generation + 1 };
         return new RunStep.Stop(new MessageOutcome.Reschedule(
             delay.ToTimeSpan(), context.Message.NextMessageId(), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));

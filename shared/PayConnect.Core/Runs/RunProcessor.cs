@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using NodaTime;
 using PayConnect.Connect;
+using PayConnect.Observability;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
 
@@ -80,6 +81,8 @@ public sealed class RunProcessor(
             return new MessageOutcome.DeadLetter("MalformedRunKey", problem);
         }
 
+        // The drain's span of this delivery: searchable by run key.
+        System.Diagnostics.Activity.Current?.SetTag(Telemetry.Tags.RunKey, body.RunKey);
         await migration.EnsureAsync(key.FirmId, cancellationToken).ConfigureAwait(false);
         var context = new RunContext(key, body, message.DeliveryCount);
 
@@ -132,6 +135,7 @@ public sealed class RunProcessor(
                             "Run {RunKey} {FromState} -> {State}: amount {AmountMinor} {Currency}, attempt {Attempt}, {FailureCode} {Reason}",
                             context.RunKey, before?.ToString() ?? "new", moved.Run.Value.State, moved.Run.Value.AmountMinor, moved.Run.Value.Currency,
                             moved.Run.Value.Attempt, moved.Run.Value.FailureCode, moved.Run.Value.FailureReason);
+                        Telemetry.RunMovedTo(moved.Run.Value.State);
                     }
 
                     run = moved.Run;
