@@ -19,6 +19,9 @@ public sealed class ApiOperationAttribute(params string[] roles) : Attribute
     /// <summary>The body's request record, if the operation takes one.</summary>
     public Type? Request { get; set; }
 
+    /// <summary>The query parameters' record, if the operation takes any besides paging (each property is one parameter).</summary>
+    public Type? Query { get; set; }
+
     /// <summary>
     /// The success body's response record; none means 204 No Content. A <c>Page&lt;T&gt;</c> response adds the paging
     /// query parameters.

@@ -21,7 +21,8 @@ namespace PayConnect.Functions.Http;
 /// <param name="Paging">The page size and continuation of a listing.</param>
 /// <param name="IfMatch">The one entity tag of If-Match; null when absent or *.</param>
 /// <param name="Query">The query string.</param>
-public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query);
+/// <param name="Parameters">The validated query record of operations with one (<see cref="HttpApi.HandleQuery{TQuery}"/>); otherwise null.</param>
+public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query, object? Parameters = null);
 
 /// <summary>
 /// The one pipeline every HTTP function goes through: authenticate, keep the caller inside its firm (another
@@ -39,6 +40,8 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
 
     private delegate Task<object?> BodyReader(string text, FieldErrors errors, CancellationToken cancellationToken);
 
+    private delegate Task<object?> QueryReader(IQueryCollection query, FieldErrors errors, CancellationToken cancellationToken);
+
     /// <summary>An operation without a body.</summary>
     public Task<IResult> Handle(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken) =>
         RunAsync(request, firmId, roles, null, idempotent: false, (r, _, c) => handler(r, c), cancellationToken);
@@ -52,6 +55,14 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
     public Task<IResult> HandleCreate<TRequest>(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, TRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken)
         where TRequest : class =>
         RunAsync(request, firmId, roles, Typed<TRequest>(), idempotent: true, (r, body, c) => handler(r, (TRequest)body!, c), cancellationToken);
+
+    /// <summary>
+    /// An operation without a body whose query parameters are the record <typeparamref name="TQuery"/>, bound from the
+    /// query string and validated like a body (every parameter's error at once) before the handler runs.
+    /// </summary>
+    public Task<IResult> HandleQuery<TQuery>(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, TQuery, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken)
+        where TQuery : class =>
+        RunAsync(request, firmId, roles, null, idempotent: false, (r, _, c) => handler(r, (TQuery)r.Parameters!, c), cancellationToken, QueryOf<TQuery>());
 
     /// <summary>An operation not yet converted to a request record: the handler reads <see cref="ApiRequest.Body"/> itself.</summary>
     public Task<IResult> HandleWithBody(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken) =>
@@ -86,6 +97,14 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         return async (text, errors, ct) => await RequestReader.ReadAsync(text, validator, errors, ct);
     }
 
+    private QueryReader QueryOf<TQuery>()
+        where TQuery : class
+    {
+        var validator = services.GetService<IValidator<TQuery>>()
+            ?? throw new InvalidOperationException($"No validator is registered for {typeof(TQuery).Name}; add a RequestValidator<{typeof(TQuery).Name}>.");
+        return async (query, errors, ct) => await RequestReader.ReadQueryAsync(query.ToDictionary(q => q.Key, q => q.Value.ToArray(), StringComparer.OrdinalIgnoreCase), validator, errors, ct);
+    }
+
     private async Task<IResult> RunAsync(
         HttpRequest request,
         string firmId,
@@ -93,7 +112,8 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         BodyReader? readBody,
         bool idempotent,
         Func<ApiRequest, object?, CancellationToken, Task<ApiResult>> handler,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        QueryReader? readQuery = null)
     {
         var resolution = callers.Resolve(request);
         if (resolution.Caller is not { } caller)
@@ -116,6 +136,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         var errors = new FieldErrors();
         var paging = ReadPaging(request, errors);
         var ifMatch = ReadIfMatch(request, errors);
+        var parameters = readQuery is null ? null : await readQuery(request.Query, errors, cancellationToken);
         string? bodyText = null;
         object? body = null;
         if (readBody is not null)
@@ -138,7 +159,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
             return Problem(request, 400, "Invalid request", "The request has invalid fields.", errors.ToDictionary());
         }
 
-        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query);
+        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query, parameters);
         Func<ApiRequest, CancellationToken, Task<ApiResult>> bound = (r, c) => handler(r, body, c);
         if (idempotencyKey.Length == 0)
         {

@@ -58,8 +58,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Ingest mms
-         * @description Ingest mms. Schemas follow when this operation is converted to request and response records.
+         * Upserts a batch of the MMS's clients, matters and invoices into the mirror, all or nothing
+         * @description Upserts a batch of the MMS's clients, matters and invoices into the mirror, all or nothing. Roles: FirmAdmin, MmsSync.
          */
         post: operations["IngestMms"];
         delete?: never;
@@ -76,8 +76,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Search mms
-         * @description Search mms. Schemas follow when this operation is converted to request and response records.
+         * Searches the MMS for clients, matters or invoices to associate with a payer
+         * @description Searches the MMS for clients, matters or invoices to associate with a payer. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["SearchMms"];
         put?: never;
@@ -914,11 +914,128 @@ export interface components {
         };
         /** @enum {string} */
         HealthStatus: "Healthy" | "Degraded" | "Unhealthy";
+        /** @description A batch of the MMS's clients, matters and invoices from the firm's sync agent, upserted all or nothing: a bad row rejects the whole batch with its index and reason. Rows are keyed by number, so sending a row again updates it. */
+        IngestMmsRequest: {
+            /**
+             * @description Clients to upsert.
+             * @default null
+             */
+            clients?: null | components["schemas"]["MmsClientRow"][];
+            /**
+             * @description Matters to upsert.
+             * @default null
+             */
+            matters?: null | components["schemas"]["MmsMatterRow"][];
+            /**
+             * @description Invoices to upsert, with their current balances.
+             * @default null
+             */
+            invoices?: null | components["schemas"]["MmsInvoiceRow"][];
+        };
+        /** @description A client of the MMS. */
+        MmsClientRow: {
+            /** @description The client number (its key, without regard to case). */
+            number: string;
+            /** @description The client's name. */
+            name: string;
+        };
         /**
          * @description Where a firm's MMS data is read from. Mirror: The embedded mirror in our storage, fed by the firm's sync agent through the ingest API. Http: A firm-hosted endpoint implementing docs/mms-http-connector.md.
          * @enum {string}
          */
         MmsConnectorKind: "Mirror" | "Http";
+        /** @description How many rows of each kind the batch upserted. */
+        MmsIngestedResponse: {
+            /** @description Clients upserted. */
+            clients: number;
+            /** @description Matters upserted. */
+            matters: number;
+            /** @description Invoices upserted. */
+            invoices: number;
+        };
+        /** @description An invoice of the MMS with its balance. */
+        MmsInvoiceRow: {
+            /** @description The invoice number (its key, without regard to case). */
+            number: string;
+            /** @description Its client. */
+            clientNumber: string;
+            /** @description Its matter. */
+            matterNumber: string;
+            /**
+             * Format: date
+             * @description When it was issued.
+             */
+            invoiceDate: string;
+            /**
+             * Format: date
+             * @description When it is due; not before the invoice date.
+             */
+            dueDate: string;
+            /** @description The invoice total in major units (1200.50), with at most the currency's decimals. */
+            total: number;
+            /** @description What is still owed, in major units; not more than the total. */
+            outstandingBalance: number;
+            /**
+             * @description ISO 4217 code; the firm's currency when left out.
+             * @default null
+             * @enum {null|string}
+             */
+            currency?: "AUD" | "BHD" | "CAD" | "CHF" | "EUR" | "GBP" | "JPY" | "KRW" | "KWD" | "MXN" | "NZD" | "USD" | null;
+            /**
+             * @description References of the payments the MMS has recorded on the invoice (a PayConnect payment reference among them ends its hold).
+             * @default null
+             */
+            paymentReferences?: null | string[];
+        };
+        /** @description A matter of the MMS. */
+        MmsMatterRow: {
+            /** @description The matter number (its key, without regard to case). */
+            number: string;
+            /** @description The matter's name. */
+            name: string;
+            /** @description Its client. */
+            clientNumber: string;
+        };
+        /**
+         * @description How the association screen searches the MMS.
+         * @enum {string}
+         */
+        MmsSearchBy: "ClientName" | "ClientNumber" | "MatterNumber" | "MatterName" | "InvoiceNumber";
+        /** @description One tickable search result: a client, a matter or an invoice, with its parents. */
+        MmsSearchResultResponse: {
+            /** @description Client, Matter or Invoice. */
+            level: components["schemas"]["AssociationLevel"];
+            /** @description The number of the result itself (client, matter or invoice number): what an association sends. */
+            number: null | string;
+            /** @description What to show for it. */
+            displayName: string;
+            /** @description Its client. */
+            clientNumber: string;
+            /** @description Its client's name, when the MMS gave it. */
+            clientName: null | string;
+            /** @description Its matter (Matter and Invoice results). */
+            matterNumber: null | string;
+            /** @description Its matter's name, when the MMS gave it. */
+            matterName: null | string;
+            /** @description The invoice (Invoice results). */
+            invoiceNumber: null | string;
+            /**
+             * Format: date
+             * @description When the invoice was issued (Invoice results).
+             */
+            invoiceDate: null | string;
+            /** @description What the invoice still owes, in minor units (Invoice results). */
+            outstandingMinor: null | number;
+            /** @description ISO 4217 code of the balance (Invoice results). */
+            currency: null | string;
+        };
+        /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
+        MmsSearchResultResponsePage: {
+            /** @description The records of this page, in key order. */
+            items: components["schemas"]["MmsSearchResultResponse"][];
+            /** @description Opaque token for the next page; null on the last page. */
+            continuation: null | string;
+        };
         /**
          * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it.
          * @enum {string}
@@ -1449,8 +1566,60 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "clients": [
+                 *         {
+                 *           "number": "C-100",
+                 *           "name": "Acme Holdings"
+                 *         }
+                 *       ],
+                 *       "matters": [
+                 *         {
+                 *           "number": "M-100-1",
+                 *           "name": "Acme v. Widget Co",
+                 *           "clientNumber": "C-100"
+                 *         }
+                 *       ],
+                 *       "invoices": [
+                 *         {
+                 *           "number": "INV-1001",
+                 *           "clientNumber": "C-100",
+                 *           "matterNumber": "M-100-1",
+                 *           "invoiceDate": "2026-01-05",
+                 *           "dueDate": "2026-02-04",
+                 *           "total": 1200,
+                 *           "outstandingBalance": 1200,
+                 *           "currency": "USD",
+                 *           "paymentReferences": [
+                 *             "PC-7KQ2MZ9WXA"
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["IngestMmsRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "clients": 1,
+                     *       "matters": 1,
+                     *       "invoices": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MmsIngestedResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -1487,36 +1656,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
         };
     };
     SearchMms: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description What q is matched against. */
+                by: components["schemas"]["MmsSearchBy"];
+                /** @description The text to look for (a name or number, or its beginning). */
+                q: string;
+                /** @description How many records per page. */
+                pageSize?: number;
+                /** @description The continuation of the previous page, to read the next one. */
+                continuation?: string;
+            };
             header?: never;
             path: {
                 /** @description The caller's firm. */
@@ -1526,6 +1679,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "level": "Client",
+                     *           "number": "C-100",
+                     *           "displayName": "C-100 Acme Holdings",
+                     *           "clientNumber": "C-100",
+                     *           "clientName": "Acme Holdings",
+                     *           "matterNumber": null,
+                     *           "matterName": null,
+                     *           "invoiceNumber": null,
+                     *           "invoiceDate": null,
+                     *           "outstandingMinor": null,
+                     *           "currency": null
+                     *         }
+                     *       ],
+                     *       "continuation": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MmsSearchResultResponsePage"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -1562,30 +1744,16 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };

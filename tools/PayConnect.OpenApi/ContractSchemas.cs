@@ -30,6 +30,9 @@ internal sealed class ContractSchemas(XmlDocs docs, Func<Type, IValidator?> vali
     /// <summary>A schema written by hand (for shapes that are not records, such as problem details).</summary>
     public void Add(string name, JsonObject schema) => exported[name] = schema;
 
+    /// <summary>The schema of <paramref name="type"/> written out in place (for query records, whose properties become parameters).</summary>
+    public JsonObject Inline(Type type) => Export(type);
+
     public JsonObject Components()
     {
         while (pending.TryDequeue(out var type))

@@ -134,6 +134,19 @@ public static class OpenApiGenerator
             });
         }
 
+        if (contract?.Query is { } query)
+        {
+            if (validators.GetService(typeof(IValidator<>).MakeGenericType(query)) is null)
+            {
+                throw new InvalidOperationException($"{operation.Name}: {query.Name} has no validator; add a RequestValidator<{query.Name}>.");
+            }
+
+            foreach (var parameter in QueryParameters(schemas.Inline(query)))
+            {
+                parameters.Add(parameter);
+            }
+        }
+
         if (contract?.Response is { IsGenericType: true } page && page.GetGenericTypeDefinition() == typeof(Page<>))
         {
             parameters.Add(new JsonObject
@@ -195,6 +208,56 @@ public static class OpenApiGenerator
 
         node["responses"] = Responses(operation, contract, schemas);
         return node;
+    }
+
+    /// <summary>One query parameter per property of a query record's schema: its description, limits and whether it is required.</summary>
+    private static IEnumerable<JsonObject> QueryParameters(JsonObject record)
+    {
+        var required = (record["required"] as JsonArray)?.Select(r => r!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
+        foreach (var (name, value) in record["properties"]!.AsObject())
+        {
+            var schema = NotNull(value!.DeepClone().AsObject());
+            var description = schema["description"]?.GetValue<string>();
+            schema.Remove("description");
+            var parameter = new JsonObject { ["name"] = name, ["in"] = "query" };
+            if (required.Contains(name))
+            {
+                parameter["required"] = true;
+            }
+
+            if (description is not null)
+            {
+                parameter["description"] = description;
+            }
+
+            parameter["schema"] = schema;
+            yield return parameter;
+        }
+    }
+
+    /// <summary>A property schema without its null branch: a query parameter is absent, never null.</summary>
+    private static JsonObject NotNull(JsonObject schema)
+    {
+        if (schema["type"] is JsonArray types)
+        {
+            var kept = types.Select(t => t!.GetValue<string>()).Where(t => t != "null").ToList();
+            schema["type"] = kept.Count == 1 ? kept[0] : new JsonArray(kept.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray());
+        }
+
+        if (schema["anyOf"] is JsonArray branches)
+        {
+            var kept = branches.Where(b => b?["type"]?.GetValue<string>() != "null").Select(b => b!.DeepClone()).ToList();
+            if (kept.Count == 1)
+            {
+                schema.Remove("anyOf");
+                foreach (var (k, v) in kept[0].AsObject().ToList())
+                {
+                    schema[k] = v?.DeepClone();
+                }
+            }
+        }
+
+        return schema;
     }
 
     private static JsonObject Responses(HttpOperation operation, ApiOperationAttribute? contract, ContractSchemas schemas)

@@ -52,6 +52,57 @@ public static class RequestReader
         return errors.Any ? null : request;
     }
 
+    /// <summary>
+    /// Binds query parameters to the record <typeparamref name="T"/> (one parameter per property, matched by its JSON
+    /// name without regard to case) and validates it like a body: a parameter given twice, a value of the wrong type
+    /// and everything the validator finds are field errors, all at once. An empty value counts as absent; parameters
+    /// the record does not name (paging, cache busters) are left to others.
+    /// </summary>
+    /// <returns>The query record, or null when it has errors (all of them added to <paramref name="errors"/>).</returns>
+    public static Task<T?> ReadQueryAsync<T>(IReadOnlyDictionary<string, string?[]> query, IValidator<T> validator, FieldErrors errors, CancellationToken cancellationToken)
+        where T : class
+    {
+        var body = new JsonObject();
+        foreach (var property in ApiJson.Options.GetTypeInfo(typeof(T)).Properties)
+        {
+            if (!query.TryGetValue(property.Name, out var values))
+            {
+                continue;
+            }
+
+            var given = values.Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+            if (given.Count > 1)
+            {
+                errors.Add(property.Name, "Appears more than once; send each parameter once.");
+                continue;
+            }
+
+            if (given.Count == 1)
+            {
+                body[property.Name] = QueryValue(given[0]!.Trim(), Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType);
+            }
+        }
+
+        // The rest is still read and validated, so every parameter's error comes back at once; with any error the result is null.
+        return ReadAsync(body.ToJsonString(), validator, errors, cancellationToken);
+    }
+
+    /// <summary>A query string value as the JSON the record's property reads: numbers and booleans when they parse, else the text.</summary>
+    private static JsonNode QueryValue(string text, Type type)
+    {
+        if ((type == typeof(int) || type == typeof(long)) && long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var whole))
+        {
+            return JsonValue.Create(whole);
+        }
+
+        if (type == typeof(bool) && bool.TryParse(text, out var flag))
+        {
+            return JsonValue.Create(flag);
+        }
+
+        return JsonValue.Create(text);
+    }
+
     /// <summary>Binds without validating; null when nothing could be bound.</summary>
     private static T? Bind<T>(string text, FieldErrors errors, out IReadOnlySet<string> wellTyped)
         where T : class
