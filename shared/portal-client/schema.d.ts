@@ -300,8 +300,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List postings
-         * @description List postings. Schemas follow when this operation is converted to request and response records.
+         * Lists the firm's postings, filtered by state, run date range, payer and schedule
+         * @description Lists the firm's postings, filtered by state, run date range, payer and schedule. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["ListPostings"];
         put?: never;
@@ -320,8 +320,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get posting
-         * @description Get posting. Schemas follow when this operation is converted to request and response records.
+         * Reads one posting
+         * @description Reads one posting. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["GetPosting"];
         put?: never;
@@ -340,8 +340,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List posting audit
-         * @description List posting audit. Schemas follow when this operation is converted to request and response records.
+         * Lists every change of a posting: who, when, from which state to which, and why
+         * @description Lists every change of a posting: who, when, from which state to which, and why. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["ListPostingAudit"];
         put?: never;
@@ -362,8 +362,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark posting failed
-         * @description Mark posting failed. Schemas follow when this operation is converted to request and response records.
+         * Marks a pending posting failed, with the reason posting it to the MMS failed
+         * @description Marks a pending posting failed, with the reason posting it to the MMS failed. Roles: FirmAdmin, MmsSync.
          */
         post: operations["MarkPostingFailed"];
         delete?: never;
@@ -382,8 +382,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Mark posting posted
-         * @description Mark posting posted. Schemas follow when this operation is converted to request and response records.
+         * Marks a pending or failed posting posted: the firm's books (the MMS) now show the payment
+         * @description Marks a pending or failed posting posted: the firm's books (the MMS) now show the payment. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["MarkPostingPosted"];
         delete?: never;
@@ -402,8 +402,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Retry posting
-         * @description Retry posting. Schemas follow when this operation is converted to request and response records.
+         * Tries a failed posting again: it is pending once more
+         * @description Tries a failed posting again: it is pending once more. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["RetryPosting"];
         delete?: never;
@@ -422,8 +422,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Void posting
-         * @description Void posting. Schemas follow when this operation is converted to request and response records.
+         * Voids a posting with a reason; voided is final
+         * @description Voids a posting with a reason; voided is final. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["VoidPosting"];
         delete?: never;
@@ -932,6 +932,11 @@ export interface components {
              */
             invoices?: null | components["schemas"]["MmsInvoiceRow"][];
         };
+        /** @description Why posting to the MMS failed. */
+        MarkPostingFailedRequest: {
+            /** @description What went wrong, for the staff who fix it (never a card or account number). */
+            reason: string;
+        };
         /** @description A client of the MMS. */
         MmsClientRow: {
             /** @description The client number (its key, without regard to case). */
@@ -1097,6 +1102,97 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /** @description A posting's audit trail. */
+        PostingAuditListResponse: {
+            /** @description Every change, oldest first. */
+            items: components["schemas"]["PostingAuditResponse"][];
+        };
+        /** @description One change of a posting: who, when, from which state to which, and why. */
+        PostingAuditResponse: {
+            /** @description The posting's version after the change (1 when created). */
+            version: number;
+            /** @description Created, MarkPosted, MarkFailed, Retry or Void. */
+            action: string;
+            /** @description The state before; null when created. */
+            from: components["schemas"]["PostingState"] | null;
+            /** @description The state after. */
+            to: components["schemas"]["PostingState"];
+            /** @description Who made the change (a user, or the engine). */
+            by: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            at: string;
+            /** @description The reason given (MarkFailed and Void). */
+            reason: null | string;
+        };
+        /** @description The payment of one invoice by one run, and whether the firm's books (the MMS) show it yet. */
+        PostingResponse: {
+            /** @description The posting's id (derived from the invoice, the schedule and the run date). */
+            id: string;
+            /** @description The invoice paid. */
+            invoiceNumber: string;
+            /** @description Its client. */
+            clientNumber: string;
+            /** @description Its matter. */
+            matterNumber: string;
+            /** @description What the run paid on the invoice, in minor units. */
+            amountMinor: number;
+            /** @description ISO 4217 code. */
+            currency: string;
+            /** @description The run: firmId/scheduleId/yyyy-MM-dd. */
+            runKey: string;
+            /**
+             * Format: date
+             * @description The run's date, in the firm's time zone.
+             */
+            runDate: string;
+            /** @description The schedule. */
+            scheduleId: string;
+            /** @description The payer. */
+            payerId: string;
+            /** @description The gateway's id of the charge. */
+            chargeId: string;
+            /** @description The deposit account. */
+            bankAccountId: string;
+            /** @description The schedule's A/R message for the firm's books. */
+            arMessage: null | string;
+            /** @description The payment reference to record in the MMS. */
+            reference: null | string;
+            /** @description Pending, Posted, Failed or Voided. */
+            state: components["schemas"]["PostingState"];
+            /** @description The charge settles later (ACH): the money is not in the firm's account yet. */
+            settlementPending: boolean;
+            /** @description Why it was voided. */
+            voidReason: null | string;
+            /** @description Increases with every change. */
+            version: number;
+            /** @description Every change, oldest first. */
+            audit: components["schemas"]["PostingAuditResponse"][];
+            /**
+             * Format: date-time
+             * @description When the run wrote it.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+        };
+        /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
+        PostingResponsePage: {
+            /** @description The records of this page, in key order. */
+            items: components["schemas"]["PostingResponse"][];
+            /** @description Opaque token for the next page; null on the last page. */
+            continuation: null | string;
+        };
+        /**
+         * @description Pending until the firm's books (the MMS) reflect it; then Posted. Failed may be retried; Voided is final.
+         * @enum {string}
+         */
+        PostingState: "Pending" | "Posted" | "Failed" | "Voided";
         /**
          * @description RFC 9457 problem details.
          * @example {
@@ -1297,6 +1393,11 @@ export interface components {
              * @default null
              */
             email?: null | string;
+        };
+        /** @description Why the posting is voided (final). */
+        VoidPostingRequest: {
+            /** @description Why, for the audit trail (never a card or account number). */
+            reason: string;
         };
     };
     responses: never;
@@ -3014,7 +3115,20 @@ export interface operations {
     };
     ListPostings: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only postings in this state. */
+                state?: components["schemas"]["PostingState"];
+                from?: unknown;
+                to?: unknown;
+                /** @description Only this payer's postings. */
+                payerId?: string;
+                /** @description Only this schedule's postings. */
+                scheduleId?: string;
+                /** @description How many records per page. */
+                pageSize?: number;
+                /** @description The continuation of the previous page, to read the next one. */
+                continuation?: string;
+            };
             header?: never;
             path: {
                 /** @description The caller's firm. */
@@ -3024,6 +3138,55 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "currency": "USD",
+                     *           "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *           "runDate": "2026-03-02",
+                     *           "scheduleId": "as_0195f1c2a3b4",
+                     *           "payerId": "py_0195f1c2a3b4",
+                     *           "chargeId": "pi_3Pq1",
+                     *           "bankAccountId": "ba_0195f1c2a3b4",
+                     *           "arMessage": "Auto-Pay",
+                     *           "reference": "PC-7KQ2MZ9WXA",
+                     *           "state": "Pending",
+                     *           "settlementPending": false,
+                     *           "voidReason": null,
+                     *           "version": 1,
+                     *           "audit": [
+                     *             {
+                     *               "version": 1,
+                     *               "action": "Created",
+                     *               "from": null,
+                     *               "to": "Pending",
+                     *               "by": "engine",
+                     *               "at": "2026-03-02T15:00:00Z",
+                     *               "reason": null
+                     *             }
+                     *           ],
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "updatedAt": "2026-03-02T15:00:00Z"
+                     *         }
+                     *       ],
+                     *       "continuation": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponsePage"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3059,31 +3222,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -3101,6 +3239,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *       "invoiceNumber": "INV-1001",
+                     *       "clientNumber": "C-100",
+                     *       "matterNumber": "M-100-1",
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "runDate": "2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "arMessage": "Auto-Pay",
+                     *       "reference": "PC-7KQ2MZ9WXA",
+                     *       "state": "Pending",
+                     *       "settlementPending": false,
+                     *       "voidReason": null,
+                     *       "version": 1,
+                     *       "audit": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3136,31 +3320,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -3178,6 +3337,30 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingAuditListResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3213,38 +3396,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     MarkPostingFailed: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3253,8 +3414,63 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Invoice INV-1001 is closed in the MMS."
+                 *     }
+                 */
+                "application/json": components["schemas"]["MarkPostingFailedRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *       "invoiceNumber": "INV-1001",
+                     *       "clientNumber": "C-100",
+                     *       "matterNumber": "M-100-1",
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "runDate": "2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "arMessage": "Auto-Pay",
+                     *       "reference": "PC-7KQ2MZ9WXA",
+                     *       "state": "Pending",
+                     *       "settlementPending": false,
+                     *       "voidReason": null,
+                     *       "version": 1,
+                     *       "audit": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3308,20 +3524,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     MarkPostingPosted: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3332,6 +3544,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *       "invoiceNumber": "INV-1001",
+                     *       "clientNumber": "C-100",
+                     *       "matterNumber": "M-100-1",
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "runDate": "2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "arMessage": "Auto-Pay",
+                     *       "reference": "PC-7KQ2MZ9WXA",
+                     *       "state": "Pending",
+                     *       "settlementPending": false,
+                     *       "voidReason": null,
+                     *       "version": 1,
+                     *       "audit": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3385,20 +3643,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     RetryPosting: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3409,6 +3663,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *       "invoiceNumber": "INV-1001",
+                     *       "clientNumber": "C-100",
+                     *       "matterNumber": "M-100-1",
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "runDate": "2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "arMessage": "Auto-Pay",
+                     *       "reference": "PC-7KQ2MZ9WXA",
+                     *       "state": "Pending",
+                     *       "settlementPending": false,
+                     *       "voidReason": null,
+                     *       "version": 1,
+                     *       "audit": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3462,20 +3762,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     VoidPosting: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3484,8 +3780,63 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Refunded to the client by cheque."
+                 *     }
+                 */
+                "application/json": components["schemas"]["VoidPostingRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02",
+                     *       "invoiceNumber": "INV-1001",
+                     *       "clientNumber": "C-100",
+                     *       "matterNumber": "M-100-1",
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "runDate": "2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "arMessage": "Auto-Pay",
+                     *       "reference": "PC-7KQ2MZ9WXA",
+                     *       "state": "Pending",
+                     *       "settlementPending": false,
+                     *       "voidReason": null,
+                     *       "version": 1,
+                     *       "audit": [
+                     *         {
+                     *           "version": 1,
+                     *           "action": "Created",
+                     *           "from": null,
+                     *           "to": "Pending",
+                     *           "by": "engine",
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "reason": null
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PostingResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3539,13 +3890,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };

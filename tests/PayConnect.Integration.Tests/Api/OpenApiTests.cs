@@ -185,6 +185,11 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
             url = url.Replace("{scheduleId}/{date}", await RunAwaitingApprovalAsync(), StringComparison.Ordinal);
         }
 
+        if (url.Contains("{postingId}", StringComparison.Ordinal))
+        {
+            url = url.Replace("{postingId}", await PendingPostingAsync(), StringComparison.Ordinal);
+        }
+
         if (url.Contains("{payerId}", StringComparison.Ordinal))
         {
             url = url.Replace("{payerId}", await CreatePayerAsync(), StringComparison.Ordinal);
@@ -196,6 +201,19 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
         }
 
         return (function, url);
+    }
+
+    /// <summary>The id of a pending posting, written by the first run of a new Auto-Pay.</summary>
+    private async Task<string> PendingPostingAsync()
+    {
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 1, 15, 0));
+        await CreateAutoPayAsync(await CreatePartyAsync(), new { kind = "Monthly" }, "2026-03-02");
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 2, 15, 0));
+        await Host.Function<PayConnect.Functions.Runs.FanOutFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        await Host.Function<PayConnect.Functions.Runs.RunDrainFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        var postings = Ok(await Client.Get($"/api/firms/{FirmA}/postings?state=Pending"), 200).Json!["items"]!.AsArray();
+        Assert.NotEmpty(postings);
+        return postings[0]!["id"]!.GetValue<string>();
     }
 
     /// <summary>A run of a new Auto-Pay above a one-dollar approval threshold, waiting for approval: "{scheduleId}/{date}".</summary>

@@ -57,6 +57,31 @@ public sealed class PostingsApiTests(Emulators emulators) : RunTestBase(emulator
     }
 
     [Fact]
+    public async Task List_WithSeveralBadFilters_NamesEveryOneAtOnce_AndARepeatedFilter()
+    {
+        var several = await _client.Get($"/api/firms/{Firm}/postings?state=Bogus&from=03/01/2026&payerId=bad%20id&scheduleId={new string('s', 101)}");
+        var repeated = await _client.Get($"/api/firms/{Firm}/postings?state=Pending&state=Posted");
+
+        Assert.Equal(400, several.Status);
+        Assert.Equal(["from", "payerId", "scheduleId", "state"], several.Json!["errors"]!.AsObject().Select(e => e.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(400, repeated.Status);
+        Assert.NotNull(repeated.Json!["errors"]!["state"]);
+    }
+
+    [Fact]
+    public async Task Void_WithACardNumberInTheReason_Answers400_AndChangesNothing()
+    {
+        var id = await PostingIdAsync("INV-1001");
+        var before = await Host.SnapshotAsync();
+
+        var response = await _client.Post($"/api/firms/{Firm}/postings/{id}/void", new { reason = "Paid with 4111 1111 1111 1111" });
+
+        Assert.Equal(400, response.Status);
+        Assert.NotNull(response.Json!["errors"]!["reason"]);
+        Assert.Equal(before, await Host.SnapshotAsync());
+    }
+
+    [Fact]
     public async Task MarkPostedThenVoid_ChangesTheStateAndTheAuditTrailShowsEveryChangeWithItsReason()
     {
         var id = await PostingIdAsync("INV-1001");
