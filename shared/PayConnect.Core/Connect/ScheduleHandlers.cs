@@ -79,9 +79,10 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             Charging = fields.Charging,
             UpdatedAt = clock.GetCurrentInstant(),
 
-            // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
+            // A new cadence starts afresh from its first run date, but never before the day of the change: its dates
+            // already past were never due (no missed occurrences to catch up), and nothing of the old cadence is invented.
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
-            ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
+            ResumedOn = changedTiming ? firm.Value.TodayAt(clock.GetCurrentInstant()) : existing.Value.ResumedOn,
         };
         return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, ct);
     }

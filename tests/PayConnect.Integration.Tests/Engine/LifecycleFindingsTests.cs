@@ -1,0 +1,221 @@
+using System.Text.Json.Nodes;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using NodaTime;
+using PayConnect.Functions.Notifications;
+using PayConnect.Functions.Runs;
+using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Payments.Sandbox;
+using PayConnect.Infrastructure.Storage;
+using PayConnect.Integration.Tests.Infrastructure;
+using PayConnect.Payments;
+using PayConnect.Scheduling;
+using PayConnect.Storage;
+
+namespace PayConnect.Integration.Tests.Engine;
+
+/// <summary>
+/// Defects the lifecycle simulation (tests/…/Simulation) found, each reduced to the few steps that show it, through the
+/// API and the timers like <see cref="EngineBehaviourTests"/>.
+/// </summary>
+[Collection(EmulatorCollection.Name)]
+public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
+{
+    private const string Firm = "firm-findings";
+    private static readonly DateTimeZone Chicago = DateTimeZoneProviders.Tzdb["America/Chicago"];
+
+    private readonly List<TestHost> _hosts = [];
+
+    private TestHost Host { get; set; } = null!;
+
+    private Client Client { get; set; } = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var host in _hosts)
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    /// <summary>Simulation seed 23: changing Annually to TwiceMonthly kept the first run date and charged four dates before the change.</summary>
+    [Fact]
+    public async Task TimingChangeThatKeepsAPastFirstRunDate_RunsTheNewCadenceFromTheChange_NeverBackdated()
+    {
+        await StartAsync();
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "UpTo", cap = 100.00m });
+        SetFirmTime(2026, 3, 20);
+        await SettleAsync();
+
+        // Monthly → Weekly, same first run date: the weekly dates already past (Mar 9, Mar 16) were never due.
+        var current = Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!;
+        Ok(await Client.Put($"/api/firms/{Firm}/schedules/{schedule}", new
+        {
+            paymentMethodId = current["paymentMethodId"]!.GetValue<string>(),
+            name = "Weekly now",
+            bankAccountId = current["bankAccountId"]!.GetValue<string>(),
+            frequency = new { kind = "Weekly" },
+            firstRunDate = "2026-03-02",
+            amountRule = new { kind = "UpTo", cap = 100.00m },
+        }), 200);
+        await SettleAsync();
+
+        Assert.Equal(["2026-03-02"], await RunDatesAsync(schedule));
+        Assert.Equal("2026-03-23", Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!["nextRunDate"]!.GetValue<string>());
+        Assert.Single(Charges());
+    }
+
+    private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
+    {
+        Host = new TestHost(emulators, settings, services, replace);
+        _hosts.Add(Host);
+        Client = new Client(Host) { FirmId = Firm };
+        SetFirmTime(2026, 2, 20);
+        Ok(await Client.Put($"/api/firms/{Firm}/settings", new { name = "Findings LLP", timeZone = "America/Chicago", currency = "USD" }), 200);
+        Ok(await Client.Post($"/api/firms/{Firm}/mms/ingest", new
+        {
+            clients = new[] { new { number = "C-100", name = "Acme Holdings" } },
+            matters = new[] { new { number = "M-100-1", name = "Acme v. Widget Co", clientNumber = "C-100" } },
+            invoices = new[]
+            {
+                new { number = "INV-1001", clientNumber = "C-100", matterNumber = "M-100-1", invoiceDate = "2026-01-05", dueDate = "2026-02-04", total = 1200.00m, outstandingBalance = 1200.00m },
+                new { number = "INV-1002", clientNumber = "C-100", matterNumber = "M-100-1", invoiceDate = "2026-02-05", dueDate = "2026-03-07", total = 800.50m, outstandingBalance = 300.25m },
+            },
+        }), 200);
+    }
+
+    private sealed record Party(string PayerId, string MethodId, string BankAccountId, string AssociationId);
+
+    private async Task<Party> PartyAsync(string client, string token = SandboxPaymentGateway.Approve)
+    {
+        var payer = Ok(await Client.Post($"/api/firms/{Firm}/payers", new { name = "Payer of " + client }), 201).Json!["id"]!.GetValue<string>();
+        var method = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/payment-methods",
+            new { kind = "Card", token = token + "." + payer, displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
+        var bank = Ok(await Client.Post($"/api/firms/{Firm}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
+        var association = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/associations", new { items = new[] { new { level = "Client", number = client } } }), 201)
+            .Json!["items"]![0]!["id"]!.GetValue<string>();
+        return new Party(payer, method, bank, association);
+    }
+
+    private async Task<string> AutoPayAsync(Party party, object frequency, string firstRunDate, object amountRule, decimal? maxRunAmount = null)
+    {
+        var id = Ok(await Client.Post($"/api/firms/{Firm}/payers/{party.PayerId}/schedules", new
+        {
+            paymentMethodId = party.MethodId,
+            name = "Auto-Pay " + party.PayerId,
+            bankAccountId = party.BankAccountId,
+            frequency,
+            firstRunDate,
+            amountRule,
+            maxRunAmount,
+        }), 201).Json!["id"]!.GetValue<string>();
+        Ok(await Client.Put($"/api/firms/{Firm}/schedules/{id}/enrollments", new { associationIds = new[] { party.AssociationId } }), 200);
+        return id;
+    }
+
+    private async Task<(string State, long Amount)> StateAndAmountAsync(string schedule, string date)
+    {
+        var run = Ok(await Client.Get($"/api/firms/{Firm}/runs/{schedule}/{date}"), 200).Json!;
+        return (run["state"]!.GetValue<string>(), run["amountMinor"]?.GetValue<long>() ?? 0);
+    }
+
+    private async Task<List<string>> RunDatesAsync(string schedule) =>
+        Ok(await Client.Get($"/api/firms/{Firm}/runs?scheduleId={schedule}"), 200).Json!["items"]!.AsArray()
+            .Select(r => r!["runDate"]!.GetValue<string>()).ToList();
+
+    /// <summary>Fires the timers until the runs queue is empty and nothing is scheduled on it.</summary>
+    private async Task SettleAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        var queue = Host.Get<QueueNames>().Runs;
+        while (true)
+        {
+            await Host.Function<FanOutFunction>().Run(new TimerInfo(), CancellationToken.None);
+            await Host.Function<RunDrainFunction>().Run(new TimerInfo(), CancellationToken.None);
+            await Host.Function<EmailOutboxFunction>().Run(new TimerInfo(), CancellationToken.None);
+            var counts = emulators.Broker.GetMessageCounts(queue);
+            if (counts.ActiveMessageCount == 0 && counts.ScheduledMessageCount == 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The runs queue did not settle: {counts}");
+            await Task.Delay(250);
+        }
+    }
+
+    private List<SandboxCharge> Charges() => Host.Get<SandboxPaymentGateway>().Charges.ToList();
+
+    private void SetFirmTime(int year, int month, int day) =>
+        Host.Clock.Reset(new LocalDateTime(year, month, day, 9, 0).InZoneLeniently(Chicago).ToInstant());
+
+    private static HttpResponseData Ok(HttpResponseData response, int status)
+    {
+        Assert.True(response.Status == status, $"Expected {status}, got {response}");
+        return response;
+    }
+
+    /// <summary>A gateway that takes its time to answer a charge (the run stays between allocation and the end of its charge).</summary>
+    private sealed class SlowGateway(TimeSpan delay)
+    {
+        public IPaymentGateway Around(IPaymentGateway inner) => new Gateway(delay, inner);
+
+        private sealed class Gateway(TimeSpan delay, IPaymentGateway inner) : IPaymentGateway
+        {
+            public async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken)
+            {
+                await Task.Delay(delay, cancellationToken);
+                return await inner.ChargeAsync(request, cancellationToken);
+            }
+
+            public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) => inner.FindChargeAsync(lookup, cancellationToken);
+        }
+    }
+
+    /// <summary>Table Storage failing the next due-index upsert once armed (before it reaches the store).</summary>
+    private sealed class DueIndexWriteFailure(IRecordStore inner) : IRecordStore
+    {
+        public volatile bool FailNextIndexUpsert;
+
+        public Task<Stored<T>?> GetAsync<T>(string firmId, string key, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.GetAsync<T>(firmId, key, cancellationToken);
+
+        public Task<RecordPage<Stored<T>>> ListAsync<T>(string firmId, string keyPrefix, int pageSize, string? continuation, Func<T, bool>? filter, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.ListAsync(firmId, keyPrefix, pageSize, continuation, filter, cancellationToken);
+
+        public Task<Stored<T>> InsertAsync<T>(string firmId, T record, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.InsertAsync(firmId, record, cancellationToken);
+
+        public Task<Stored<T>> ReplaceAsync<T>(string firmId, T record, string? ifMatch, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.ReplaceAsync(firmId, record, ifMatch, cancellationToken);
+
+        public Task<Stored<T>> UpsertAsync<T>(string firmId, T record, CancellationToken cancellationToken)
+            where T : IFirmRecord
+        {
+            if (record is DueIndexEntry && FailNextIndexUpsert)
+            {
+                FailNextIndexUpsert = false;
+                throw new IOException("Table Storage unavailable (injected before a due-index write).");
+            }
+
+            return inner.UpsertAsync(firmId, record, cancellationToken);
+        }
+
+        public Task<bool> DeleteAsync<T>(string firmId, string key, string? ifMatch, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.DeleteAsync<T>(firmId, key, ifMatch, cancellationToken);
+
+        public Task InsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.InsertAllAsync(firmId, records, cancellationToken);
+
+        public Task UpsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
+            where T : IFirmRecord => inner.UpsertAllAsync(firmId, records, cancellationToken);
+
+        public Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken) =>
+            inner.CommitAsync(firmId, writes, cancellationToken);
+    }
+}
