@@ -70,6 +70,32 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         Assert.Single(Charges());
     }
 
+    /// <summary>
+    /// Simulation seed 11: a storage failure after the fan-out saved a schedule's moved cursor and before it indexed the
+    /// next run left no index entry; the clean fan-out after it dropped the old entry as stale and the schedule never ran again.
+    /// </summary>
+    [Fact]
+    public async Task FanOutFailingBeforeItIndexesTheNextRun_StillRunsThatNextRun()
+    {
+        var store = (DueIndexWriteFailure?)null;
+        await StartAsync(services: c => c.AddSingleton<IRecordStore>(sp => store = new DueIndexWriteFailure(ActivatorUtilities.CreateInstance<TableRecordStore>(sp))));
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "UpTo", cap = 100.00m });
+
+        SetFirmTime(2026, 3, 2);
+        store!.FailNextIndexUpsert = true;
+        await Assert.ThrowsAsync<IOException>(() => Host.Function<FanOutFunction>().Run(new TimerInfo(), CancellationToken.None));
+
+        // The failed invocation's claim expires; the next ticks carry on.
+        Host.Clock.Advance(Duration.FromMinutes(6));
+        await SettleAsync();
+        SetFirmTime(2026, 4, 2);
+        await SettleAsync();
+
+        Assert.Equal(["2026-03-02", "2026-04-02"], await RunDatesAsync(schedule));
+    }
+
     private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         Host = new TestHost(emulators, settings, services, replace);
