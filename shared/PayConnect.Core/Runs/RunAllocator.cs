@@ -141,6 +141,12 @@ public sealed class RunAllocator(
         {
             var now = clock.GetCurrentInstant();
             var ledgers = await ledger.LedgersAsync(context.FirmId, invoices.Select(i => i.ClientNumber), cancellationToken).ConfigureAwait(false);
+            if (await EarlierRunChargingAsync(context, ledgers, now, cancellationToken).ConfigureAwait(false) is { } charging)
+            {
+                var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
+                return Later(context, delay, context.Message with { WaitingSince = context.Message.WaitingSince ?? now }, $"The run of {charging:uuuu-MM-dd} is still charging.");
+            }
+
             var held = HoldRules.Held(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view, context.RunKey);
             var next = ledgers.ToDictionary(
                 l => l.Key,
@@ -265,6 +271,41 @@ public sealed class RunAllocator(
 
         var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
         return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.");
+    }
+
+    /// <summary>
+    /// SPEC §2.1: a run does not allocate while an earlier run of its schedule is between allocation and the end of its
+    /// charge attempt. The fan-out's chain (<see cref="WaitForEarlierRunAsync"/>) orders the runs it sends; an earlier run
+    /// that charges again (a soft-declined run's retry, an approved run) shows itself by the reserved holds it keeps on
+    /// these clients' invoices, so only then is its record read. Null when none is charging (or this run waited too long).
+    /// </summary>
+    private async Task<LocalDate?> EarlierRunChargingAsync(RunContext context, Dictionary<string, Stored<ClientLedger>?> ledgers, Instant now, CancellationToken cancellationToken)
+    {
+        if (context.Message.WaitingSince is { } since && now - since >= options.MaxPredecessorWait)
+        {
+            return null;
+        }
+
+        var earlier = ledgers.Values
+            .SelectMany(l => l?.Value.Invoices ?? [])
+            .SelectMany(i => i.Holds)
+            .Where(h => !h.Captured && h.RunKey != context.RunKey)
+            .Select(h => RunKey.TryParse(h.RunKey, out var key) ? key : (RunKey?)null)
+            .Where(k => k is { } key && key.FirmId == context.FirmId && key.ScheduleId == context.Key.ScheduleId && key.RunDate < context.Key.RunDate)
+            .Select(k => k!.Value.RunDate)
+            .Distinct()
+            .Order()
+            .ToList();
+        foreach (var date in earlier)
+        {
+            if ((await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, date, cancellationToken).ConfigureAwait(false))?.Value.BlocksLaterRuns == true)
+            {
+                logger.LogInformation("Run {RunKey} waits: the run of {EarlierDate} of its schedule is still charging", context.RunKey, date);
+                return date;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>For schedules saved before they carried it: what they charge, read from the method and the deposit account.</summary>

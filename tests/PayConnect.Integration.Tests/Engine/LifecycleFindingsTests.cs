@@ -96,6 +96,46 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         Assert.Equal(["2026-03-02", "2026-04-02"], await RunDatesAsync(schedule));
     }
 
+    /// <summary>
+    /// Simulation seed 37: soft-declined runs of one schedule came up for their retry together; the earliest re-allocated the
+    /// invoices and the later ones, allocating while it was still charging, found nothing and ended NothingDue. Here the
+    /// earlier run is an approved one whose charge takes a moment; the later run's retry must wait for it to end.
+    /// </summary>
+    [Fact]
+    public async Task LaterRunsRetry_WaitsWhileAnEarlierRunOfTheScheduleIsCharging_ThenSeesWhatThatRunReleased()
+    {
+        var gateway = new SlowGateway(TimeSpan.FromSeconds(1.5));
+        await StartAsync(
+            settings: s =>
+            {
+                s[AppSettings.DeclinesMaxSoftDeclineRetries] = "3";
+                s[AppSettings.DeclinesRetryAfterDays] = "2";
+            },
+            replace: c => c.AddSingleton<IPaymentGateway>(sp => gateway.Around(sp.GetRequiredService<SandboxPaymentGateway>())));
+        var party = await PartyAsync("C-100", SandboxPaymentGateway.InsufficientFunds);
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Weekly" }, "2026-03-02", new { kind = "PayAllOutstanding" }, maxRunAmount: 1000.00m);
+
+        // Mar 2 holds all 1,500.25 for approval; Mar 9 finds only a new invoice and is declined; both come back on Mar 11.
+        SetFirmTime(2026, 3, 2);
+        await SettleAsync();
+        Ok(await Client.Post($"/api/firms/{Firm}/mms/ingest", new
+        {
+            invoices = new[] { new { number = "INV-1003", clientNumber = "C-100", matterNumber = "M-100-1", invoiceDate = "2026-03-05", dueDate = "2026-04-04", total = 500.00m, outstandingBalance = 500.00m } },
+        }), 200);
+        SetFirmTime(2026, 3, 9);
+        await SettleAsync();
+        Assert.Equal(("AwaitingRetry", 50000L), await StateAndAmountAsync(schedule, "2026-03-09"));
+
+        SetFirmTime(2026, 3, 11);
+        Ok(await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/approve", new { }), 200);
+        await SettleAsync();
+
+        // Mar 2's attempt is declined and releases its 1,500.25; only then does Mar 9 allocate, and finds all 2,000.25.
+        Assert.Equal("AwaitingRetry", (await StateAndAmountAsync(schedule, "2026-03-02")).State);
+        Assert.Equal(("AwaitingApproval", 200025L), await StateAndAmountAsync(schedule, "2026-03-09"));
+    }
+
     private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         Host = new TestHost(emulators, settings, services, replace);
