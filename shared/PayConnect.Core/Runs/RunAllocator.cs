@@ -355,6 +355,6 @@ public sealed class RunAllocator(
     {
         var next = body with { Generation = context.Message.Generation + 1 };
         return new RunStep.Stop(new MessageOutcome.Reschedule(
-            delay.ToTimeSpan(), context.Message.NextMessageId(), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));
+            delay.ToTimeSpan(), context.Message.NextMessageId(context.MessageId), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));
     }
 }

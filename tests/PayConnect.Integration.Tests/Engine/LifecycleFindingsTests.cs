@@ -6,9 +6,11 @@ using PayConnect.Functions.Notifications;
 using PayConnect.Functions.Runs;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Messaging;
+using PayConnect.Infrastructure.Mms;
 using PayConnect.Infrastructure.Payments.Sandbox;
 using PayConnect.Infrastructure.Storage;
 using PayConnect.Integration.Tests.Infrastructure;
+using PayConnect.Mms;
 using PayConnect.Payments;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
@@ -136,6 +138,41 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         Assert.Equal(("AwaitingApproval", 200025L), await StateAndAmountAsync(schedule, "2026-03-09"));
     }
 
+    /// <summary>
+    /// Simulation seeds 11, 23 and 37 (once runs waited for earlier ones): a later delivery chain of a run named its delayed
+    /// copy like the first chain had ({runKey}#g1), within the queue's ten-minute duplicate detection, and the broker
+    /// dropped it. Here: the MMS blinks on the run's first delivery, the run waits for approval, staff approve it minutes
+    /// later and the gateway does not answer the first charge; the approved run must still charge.
+    /// </summary>
+    [Fact]
+    public async Task ApprovedRunWhoseChargeMustBeAskedAgain_IsNotDroppedAsADuplicateOfItsFirstDelivery()
+    {
+        var mms = new BlinkingMms();
+        var gateway = new SlowGateway(TimeSpan.Zero);
+        await StartAsync(
+            settings: s =>
+            {
+                s[AppSettings.RunsMmsRetryDelays] = "00:00:01,00:00:01";
+                s[AppSettings.RunsGatewayRetryDelays] = "00:00:01,00:00:01";
+            },
+            services: c => c.AddSingleton<IMmsConnector>(sp => mms.Around(ActivatorUtilities.CreateInstance<FirmMmsConnector>(sp))),
+            replace: c => c.AddSingleton<IPaymentGateway>(sp => gateway.Around(sp.GetRequiredService<SandboxPaymentGateway>())));
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "PayAllOutstanding" }, maxRunAmount: 1000.00m);
+
+        SetFirmTime(2026, 3, 2);
+        mms.FailNext = true;
+        await SettleAsync();
+        Assert.Equal("AwaitingApproval", (await StateAndAmountAsync(schedule, "2026-03-02")).State);
+
+        gateway.FailNext = true;
+        Ok(await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/approve", new { }), 200);
+        await SettleAsync();
+
+        Assert.Equal(("Posted", 150025L), await StateAndAmountAsync(schedule, "2026-03-02"));
+    }
+
     private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         Host = new TestHost(emulators, settings, services, replace);
@@ -226,20 +263,60 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         return response;
     }
 
-    /// <summary>A gateway that takes its time to answer a charge (the run stays between allocation and the end of its charge).</summary>
+    /// <summary>
+    /// A gateway that takes its time to answer a charge (the run stays between allocation and the end of its charge), and
+    /// does not answer the next one at all once <see cref="FailNext"/> is set.
+    /// </summary>
     private sealed class SlowGateway(TimeSpan delay)
     {
-        public IPaymentGateway Around(IPaymentGateway inner) => new Gateway(delay, inner);
+        public volatile bool FailNext;
 
-        private sealed class Gateway(TimeSpan delay, IPaymentGateway inner) : IPaymentGateway
+        public TimeSpan Delay { get; } = delay;
+
+        public IPaymentGateway Around(IPaymentGateway inner) => new Gateway(this, inner);
+
+        private sealed class Gateway(SlowGateway owner, IPaymentGateway inner) : IPaymentGateway
         {
             public async Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken)
             {
-                await Task.Delay(delay, cancellationToken);
+                await Task.Delay(owner.Delay, cancellationToken);
+                if (owner.FailNext)
+                {
+                    owner.FailNext = false;
+                    throw new GatewayUnavailableException("Connection timed out (injected).");
+                }
+
                 return await inner.ChargeAsync(request, cancellationToken);
             }
 
             public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) => inner.FindChargeAsync(lookup, cancellationToken);
+        }
+    }
+
+    /// <summary>An MMS that refuses the next invoice query once <see cref="FailNext"/> is set.</summary>
+    private sealed class BlinkingMms
+    {
+        public volatile bool FailNext;
+
+        public IMmsConnector Around(IMmsConnector inner) => new Connector(this, inner);
+
+        private sealed class Connector(BlinkingMms owner, IMmsConnector inner) : IMmsConnector
+        {
+            public Task<RecordPage<MmsSearchResult>> SearchAsync(string firmId, MmsSearchBy by, string text, int pageSize, string? continuation, CancellationToken cancellationToken) =>
+                inner.SearchAsync(firmId, by, text, pageSize, continuation, cancellationToken);
+
+            public Task<MmsSearchResult?> FindAsync(string firmId, MmsScope scope, CancellationToken cancellationToken) => inner.FindAsync(firmId, scope, cancellationToken);
+
+            public Task<IReadOnlyList<MmsInvoice>> OutstandingInvoicesAsync(string firmId, IReadOnlyCollection<MmsScope> scopes, CancellationToken cancellationToken)
+            {
+                if (owner.FailNext)
+                {
+                    owner.FailNext = false;
+                    throw new MmsUnavailableException("Connection refused (injected).");
+                }
+
+                return inner.OutstandingInvoicesAsync(firmId, scopes, cancellationToken);
+            }
         }
     }
 
