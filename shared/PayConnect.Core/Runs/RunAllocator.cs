@@ -141,10 +141,17 @@ public sealed class RunAllocator(
         {
             var now = clock.GetCurrentInstant();
             var ledgers = await ledger.LedgersAsync(context.FirmId, invoices.Select(i => i.ClientNumber), cancellationToken).ConfigureAwait(false);
-            if (await EarlierRunChargingAsync(context, ledgers, now, cancellationToken).ConfigureAwait(false) is { } charging)
+            var (charging, outdated) = await EarlierRunsAsync(context, ledgers, now, cancellationToken).ConfigureAwait(false);
+            if (charging is { } date)
             {
                 var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
-                return Later(context, delay, context.Message with { WaitingSince = context.Message.WaitingSince ?? now }, $"The run of {charging:uuuu-MM-dd} is still charging.");
+                return Later(context, delay, context.Message with { WaitingSince = context.Message.WaitingSince ?? now }, $"The run of {date:uuuu-MM-dd} is still charging.");
+            }
+
+            if (outdated)
+            {
+                // An earlier run finished after the ledgers were read: what it held then is free now.
+                continue;
             }
 
             var held = HoldRules.Held(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view, context.RunKey);
@@ -277,15 +284,11 @@ public sealed class RunAllocator(
     /// SPEC §2.1: a run does not allocate while an earlier run of its schedule is between allocation and the end of its
     /// charge attempt. The fan-out's chain (<see cref="WaitForEarlierRunAsync"/>) orders the runs it sends; an earlier run
     /// that charges again (a soft-declined run's retry, an approved run) shows itself by the reserved holds it keeps on
-    /// these clients' invoices, so only then is its record read. Null when none is charging (or this run waited too long).
+    /// these clients' invoices, so only then is its record read. Returns the date of such a run still charging (null when
+    /// none is, or this run waited too long), and whether one has finished since the ledgers were read (read them again).
     /// </summary>
-    private async Task<LocalDate?> EarlierRunChargingAsync(RunContext context, Dictionary<string, Stored<ClientLedger>?> ledgers, Instant now, CancellationToken cancellationToken)
+    private async Task<(LocalDate? Charging, bool Outdated)> EarlierRunsAsync(RunContext context, Dictionary<string, Stored<ClientLedger>?> ledgers, Instant now, CancellationToken cancellationToken)
     {
-        if (context.Message.WaitingSince is { } since && now - since >= options.MaxPredecessorWait)
-        {
-            return null;
-        }
-
         var earlier = ledgers.Values
             .SelectMany(l => l?.Value.Invoices ?? [])
             .SelectMany(i => i.Holds)
@@ -298,14 +301,28 @@ public sealed class RunAllocator(
             .ToList();
         foreach (var date in earlier)
         {
-            if ((await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, date, cancellationToken).ConfigureAwait(false))?.Value.BlocksLaterRuns == true)
+            var run = (await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, date, cancellationToken).ConfigureAwait(false))?.Value;
+            if (run is { BlocksLaterRuns: true })
             {
+                if (context.Message.WaitingSince is { } since && now - since >= options.MaxPredecessorWait)
+                {
+                    logger.LogWarning("Run {RunKey} stopped waiting for the earlier run of {EarlierDate} after {Waited}; allocating now", context.RunKey, date, now - since);
+                    continue;
+                }
+
                 logger.LogInformation("Run {RunKey} waits: the run of {EarlierDate} of its schedule is still charging", context.RunKey, date);
-                return date;
+                return (date, false);
+            }
+
+            // Reserved holds belong to a run that may still charge (waiting for approval, or parked); any other has
+            // captured or released them since the ledgers were read.
+            if (run is not null && run.State != RunState.AwaitingApproval && run.ParkedUntil is null)
+            {
+                return (null, true);
             }
         }
 
-        return null;
+        return (null, false);
     }
 
     /// <summary>For schedules saved before they carried it: what they charge, read from the method and the deposit account.</summary>
