@@ -173,6 +173,46 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         Assert.Equal(("Posted", 150025L), await StateAndAmountAsync(schedule, "2026-03-02"));
     }
 
+    /// <summary>
+    /// Simulation seed 37: a one-year schedule was Ended by an earlier run finishing while its last run, already sent, had
+    /// not begun (it waits for the run before it); the last run then charged, was declined and waited for its retry under
+    /// an Ended schedule. Here an earlier run's message is delivered again just before the last run's.
+    /// </summary>
+    [Fact]
+    public async Task FinishedRunDeliveredAgainBeforeTheLastRunBegins_DoesNotEndTheSchedule()
+    {
+        await StartAsync(settings: s =>
+        {
+            s[AppSettings.RunDrainMaxConcurrency] = "1";
+            s[AppSettings.DeclinesMaxSoftDeclineRetries] = "1";
+            s[AppSettings.DeclinesRetryAfterDays] = "2";
+        });
+        var party = await PartyAsync("C-100", SandboxPaymentGateway.InsufficientFunds);
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "PayAllOutstanding" });
+
+        // Eleven months pass; every run is declined, retried and fails. Only Feb 2, 2027 is left.
+        SetFirmTime(2027, 1, 2);
+        await SettleAsync();
+        SetFirmTime(2027, 1, 10);
+        await SettleAsync();
+        Assert.Equal("Failed", (await StateAndAmountAsync(schedule, "2027-01-02")).State);
+
+        SetFirmTime(2027, 2, 2);
+        await using (var sender = Host.Get<Azure.Messaging.ServiceBus.ServiceBusClient>().CreateSender(Host.Get<QueueNames>().Runs))
+        {
+            await sender.SendMessageAsync(new Azure.Messaging.ServiceBus.ServiceBusMessage(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { runKey = $"{Firm}/{schedule}/2027-01-02" }))
+            {
+                MessageId = $"{Firm}/{schedule}/2027-01-02#redelivered",
+            });
+        }
+
+        await SettleAsync();
+
+        Assert.Equal("AwaitingRetry", (await StateAndAmountAsync(schedule, "2027-02-02")).State);
+        Assert.Equal("Active", Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!["state"]!.GetValue<string>());
+    }
+
     private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         Host = new TestHost(emulators, settings, services, replace);
