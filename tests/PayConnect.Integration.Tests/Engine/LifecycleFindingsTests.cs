@@ -213,6 +213,51 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         Assert.Equal("Active", Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!["state"]!.GetValue<string>());
     }
 
+    /// <summary>
+    /// Simulation seed 23: a timing change left a one-year schedule no occurrence inside its lifetime; with its runs all
+    /// finished, nothing was left to end it and it stayed Active for good. The same after a resume past the lifetime.
+    /// </summary>
+    [Fact]
+    public async Task ResumeAfterTheLifetimeEnded_EndsTheScheduleWhoseRunsAreAllFinished()
+    {
+        await StartAsync();
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Quarterly" }, "2026-03-02", new { kind = "UpTo", cap = 100.00m });
+        SetFirmTime(2026, 11, 5);
+        await SettleAsync();
+        Ok(await Client.Post($"/api/firms/{Firm}/schedules/{schedule}/pause", null), 200);
+
+        // Paused over Dec 2 and resumed after Mar 2, 2027: the lifetime has no occurrence left.
+        SetFirmTime(2027, 3, 10);
+        Ok(await Client.Post($"/api/firms/{Firm}/schedules/{schedule}/resume", null), 200);
+        await SettleAsync();
+
+        Assert.Equal(["2026-03-02", "2026-06-02", "2026-09-02"], await RunDatesAsync(schedule));
+        var state = Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!;
+        Assert.Equal(("Ended", "Completed"), (state["state"]!.GetValue<string>(), state["endReason"]?.GetValue<string>()));
+    }
+
+    /// <summary>Staff declined the approval of a schedule's last run: the run finished, so the schedule ends.</summary>
+    [Fact]
+    public async Task LastRunsApprovalDeclined_EndsTheSchedule()
+    {
+        await StartAsync();
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Once" }, "2026-03-02", new { kind = "PayAllOutstanding" }, maxRunAmount: 1000.00m);
+        SetFirmTime(2026, 3, 2);
+        await SettleAsync();
+        Assert.Equal("AwaitingApproval", (await StateAndAmountAsync(schedule, "2026-03-02")).State);
+
+        Ok(await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/decline", new { reason = "Call the client first" }), 200);
+        await SettleAsync();
+
+        Assert.Equal("Skipped", (await StateAndAmountAsync(schedule, "2026-03-02")).State);
+        Assert.Equal("Ended", Ok(await Client.Get($"/api/firms/{Firm}/schedules/{schedule}"), 200).Json!["state"]!.GetValue<string>());
+        Assert.Empty(Charges());
+    }
+
     private async Task StartAsync(Action<Dictionary<string, string?>>? settings = null, Action<IServiceCollection>? services = null, Action<IServiceCollection>? replace = null)
     {
         Host = new TestHost(emulators, settings, services, replace);
