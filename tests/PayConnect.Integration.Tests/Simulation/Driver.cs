@@ -2,6 +2,7 @@ using System.Text.Json;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using NodaTime;
 using PayConnect.Functions.Notifications;
 using PayConnect.Functions.Runs;
@@ -9,6 +10,7 @@ using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Messaging;
 using PayConnect.Infrastructure.Mms;
 using PayConnect.Infrastructure.Payments.Sandbox;
+using PayConnect.Infrastructure.Runs;
 using PayConnect.Infrastructure.Storage;
 using PayConnect.Integration.Tests.Infrastructure;
 using PayConnect.Integration.Tests.Simulation.Model;
@@ -84,6 +86,13 @@ public sealed class Driver : IAsyncDisposable
                 // The drain as the settings give it, but it stops after a short idle wait instead of 2 s (the
                 // simulation drains hundreds of times; an idle wait only decides when an empty drain returns).
                 c.AddSingleton(new DrainOptions { TimeBudget = TimeSpan.FromSeconds(60), MaxConcurrency = drainConcurrency, IdleWait = TimeSpan.FromMilliseconds(250) });
+
+                // Waits are scheduled redeliveries in real time (docs/decisions/0008). The MMS and gateway waits are
+                // settings (one second above); a run's wait for the run before it is not, so it is shortened here alike.
+                c.AddSingleton(sp => sp.GetRequiredService<IOptions<RunsOptions>>().Value.ToEngineOptions() with
+                {
+                    PredecessorWaits = [Duration.FromSeconds(1), Duration.FromSeconds(1), Duration.FromSeconds(2)],
+                });
             });
         _ = host.Get<IRecordStore>();
         return new Driver(emulators, host, store!, mms, gateway);

@@ -41,6 +41,9 @@ public sealed record SimulationOptions(IReadOnlyList<int> Seeds, int Steps, int 
 public sealed class LifecycleSimulation(Emulators emulators, SimulationOptions options, int seed, ITestOutputHelper output)
 {
     private readonly List<string> _log = [];
+    private readonly Stopwatch _settling = new();
+    private readonly Stopwatch _observing = new();
+    private readonly Stopwatch _checking = new();
 
     public async Task RunAsync()
     {
@@ -101,7 +104,8 @@ public sealed class LifecycleSimulation(Emulators emulators, SimulationOptions o
         output.WriteLine(
             $"seed {seed}: {options.Steps} steps in {watch.Elapsed.TotalSeconds:0} s to {world.Now:u}; {world.Firms.Sum(f => f.Schedules.Count)} schedules, {runs.Count} runs "
             + $"({string.Join(", ", runs.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key}"))}), "
-            + $"{world.Firms.Sum(f => f.Schedules.Values.Count(s => s.Status == ScheduleStatus.Ended))} ended, {driver.Store.Injected} storage faults injected");
+            + $"{world.Firms.Sum(f => f.Schedules.Values.Count(s => s.Status == ScheduleStatus.Ended))} ended, {driver.Store.Injected} storage faults injected; "
+            + $"settling {_settling.Elapsed.TotalSeconds:0} s, reading {_observing.Elapsed.TotalSeconds:0} s, checking {_checking.Elapsed.TotalSeconds:0} s");
     }
 
     private async Task PerformAsync(Driver driver, WorldModel world, Step step, int index)
@@ -122,12 +126,17 @@ public sealed class LifecycleSimulation(Emulators emulators, SimulationOptions o
 
     private async Task SettleAndCheckAsync(Driver driver, Observer observer, WorldModel world, Disruption disruption)
     {
+        _settling.Start();
         world.Now += await driver.FanOutAsync(disruption.StorageFaults, world.Now);
         var conditions = new SettleConditions(world.Now, disruption.MmsDown, disruption.GatewayDown);
         var work = world.Firms.ToDictionary(f => f.Id, f => ModelEngine.DueWork(f, conditions), StringComparer.Ordinal);
         await driver.SettleAsync(disruption, disruption.DuplicateDeliveries ? Duplicates(world, work) : []);
+        _settling.Stop();
 
+        _observing.Start();
         var view = await observer.ReadAsync(world, driver.Queue);
+        _observing.Stop();
+        _checking.Start();
         for (var i = 0; i < world.Firms.Count; i++)
         {
             var firm = world.Firms[i];
@@ -142,6 +151,7 @@ public sealed class LifecycleSimulation(Emulators emulators, SimulationOptions o
         }
 
         var problems = Checks.All(world, view);
+        _checking.Stop();
         if (problems.Count > 0)
         {
             throw new SimulationFailure(string.Join("\n", problems));
