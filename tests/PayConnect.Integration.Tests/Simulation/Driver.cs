@@ -310,8 +310,7 @@ public sealed class Driver : IAsyncDisposable
             payer = Id(Expect(await staff.Post($"/api/firms/{s.FirmId}/payers", new { name = s.PayerName }), 201));
             for (var i = 0; i < s.NewPayerMethods.Count; i++)
             {
-                // The payer's id spelled without digits: a random id's digits can read as a card number, which the API refuses.
-                var token = PaymentMethodModel.TokenFor(s.NewPayerMethods[i]) + "." + new string(payer.Select(c => char.IsAsciiDigit(c) ? (char)('g' + (c - '0')) : c).ToArray()) + "-" + i;
+                var token = PaymentMethodModel.TokenFor(s.NewPayerMethods[i]) + "." + TestText.WithoutDigits(payer) + "-" + i;
                 var body = s.NewPayerMethods[i] is TokenBehaviour.AchApprove or TokenBehaviour.AchSoftDecline
                     ? (object)new { kind = "Ach", token, displayName = "Checking", last4 = "6789" }
                     : new { kind = "Card", token, displayName = "Visa", last4 = "4242", expiryMonth = 12, expiryYear = 2031 };
