@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using PayConnect.Api;
 using PayConnect.Connect;
 using PayConnect.Functions.Http;
 
@@ -8,43 +9,63 @@ namespace PayConnect.Functions.Schedules;
 /// <summary>Auto-Pay schedules: create, read, update, pause, resume, end, enrollments and the due-run preview.</summary>
 public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 {
+    /// <summary>Sets up an Auto-Pay for a payer: which method to charge, where the money goes, how often and how much.</summary>
     [Function("CreateSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(CreateScheduleRequest), Response = typeof(ScheduleResponse), Idempotent = true, ETag = true)]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/payers/{payerId}/schedules")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
-        api.HandleCreate(req, firmId, Roles.Staff, (r, c) => schedules.CreateAsync(r.FirmId, payerId, r.Body!, c), ct);
+        api.HandleCreate<CreateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.CreateAsync(r.FirmId, payerId, body, c), ct);
 
+    /// <summary>Lists a payer's Auto-Pay schedules.</summary>
     [Function("ListSchedules")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(Page<ScheduleResponse>))]
     public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/payers/{payerId}/schedules")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.ListForPayerAsync(r.FirmId, payerId, r.Paging, c), ct);
 
+    /// <summary>Reads one schedule.</summary>
     [Function("GetSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(ScheduleResponse), ETag = true)]
     public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/schedules/{scheduleId}")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.GetAsync(r.FirmId, scheduleId, c), ct);
 
+    /// <summary>Replaces what a schedule is set up with; an ended schedule cannot be changed.</summary>
     [Function("UpdateSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(UpdateScheduleRequest), Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.UpdateAsync(r.FirmId, scheduleId, r.Body!, r.IfMatch, c), ct);
+        api.Handle<UpdateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.UpdateAsync(r.FirmId, scheduleId, body, r.IfMatch, c), ct);
 
+    /// <summary>Pauses a schedule: no run that has not charged yet will charge.</summary>
     [Function("PauseSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> Pause([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/pause")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.PauseAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
+    /// <summary>Resumes a paused schedule from today; occurrences missed while paused are not caught up.</summary>
     [Function("ResumeSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/resume")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.ResumeAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
+    /// <summary>Ends a schedule for good: runs that have not charged yet are skipped.</summary>
     [Function("EndSchedule")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> End([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/end")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.EndAsync(r.FirmId, scheduleId, r.Caller.User, r.IfMatch, c), ct);
 
+    /// <summary>Reads a schedule's enrolled associations.</summary>
     [Function("GetEnrollments")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(EnrollmentsResponse), ETag = true)]
     public Task<IResult> GetEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.GetEnrollmentsAsync(r.FirmId, scheduleId, c), ct);
 
+    /// <summary>Replaces a schedule's enrolled associations; only the payer's own associations can be enrolled.</summary>
     [Function("PutEnrollments")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(PutEnrollmentsRequest), Response = typeof(EnrollmentsResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> PutEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, r.Body!, r.IfMatch, c), ct);
+        api.Handle<PutEnrollmentsRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, body, r.IfMatch, c), ct);
 
+    /// <summary>Previews a schedule's next run dates.</summary>
     [Function("UpcomingRuns")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Query = typeof(UpcomingRunsQuery), Response = typeof(UpcomingRunsResponse))]
     public Task<IResult> Upcoming([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/schedules/{scheduleId}/upcoming")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.UpcomingAsync(r.FirmId, scheduleId, r.Query["count"], c), ct);
+        api.HandleQuery<UpcomingRunsQuery>(req, firmId, Roles.Staff, (r, query, c) => schedules.UpcomingAsync(r.FirmId, scheduleId, query, c), ct);
 }

@@ -276,14 +276,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List schedules
-         * @description List schedules. Schemas follow when this operation is converted to request and response records.
+         * Lists a payer's Auto-Pay schedules
+         * @description Lists a payer's Auto-Pay schedules. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["ListSchedules"];
         put?: never;
         /**
-         * Create schedule
-         * @description Create schedule. Schemas follow when this operation is converted to request and response records.
+         * Sets up an Auto-Pay for a payer: which method to charge, where the money goes, how often and how much
+         * @description Sets up an Auto-Pay for a payer: which method to charge, where the money goes, how often and how much. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["CreateSchedule"];
         delete?: never;
@@ -520,13 +520,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get schedule
-         * @description Get schedule. Schemas follow when this operation is converted to request and response records.
+         * Reads one schedule
+         * @description Reads one schedule. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["GetSchedule"];
         /**
-         * Update schedule
-         * @description Update schedule. Schemas follow when this operation is converted to request and response records.
+         * Replaces what a schedule is set up with; an ended schedule cannot be changed
+         * @description Replaces what a schedule is set up with; an ended schedule cannot be changed. Roles: FirmAdmin, FirmStaff.
          */
         put: operations["UpdateSchedule"];
         post?: never;
@@ -546,8 +546,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End schedule
-         * @description End schedule. Schemas follow when this operation is converted to request and response records.
+         * Ends a schedule for good: runs that have not charged yet are skipped
+         * @description Ends a schedule for good: runs that have not charged yet are skipped. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["EndSchedule"];
         delete?: never;
@@ -564,13 +564,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get enrollments
-         * @description Get enrollments. Schemas follow when this operation is converted to request and response records.
+         * Reads a schedule's enrolled associations
+         * @description Reads a schedule's enrolled associations. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["GetEnrollments"];
         /**
-         * Put enrollments
-         * @description Put enrollments. Schemas follow when this operation is converted to request and response records.
+         * Replaces a schedule's enrolled associations; only the payer's own associations can be enrolled
+         * @description Replaces a schedule's enrolled associations; only the payer's own associations can be enrolled. Roles: FirmAdmin, FirmStaff.
          */
         put: operations["PutEnrollments"];
         post?: never;
@@ -590,8 +590,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Pause schedule
-         * @description Pause schedule. Schemas follow when this operation is converted to request and response records.
+         * Pauses a schedule: no run that has not charged yet will charge
+         * @description Pauses a schedule: no run that has not charged yet will charge. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["PauseSchedule"];
         delete?: never;
@@ -610,8 +610,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Resume schedule
-         * @description Resume schedule. Schemas follow when this operation is converted to request and response records.
+         * Resumes a paused schedule from today; occurrences missed while paused are not caught up
+         * @description Resumes a paused schedule from today; occurrences missed while paused are not caught up. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["ResumeSchedule"];
         delete?: never;
@@ -628,8 +628,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Upcoming runs
-         * @description Upcoming runs. Schemas follow when this operation is converted to request and response records.
+         * Previews a schedule's next run dates
+         * @description Previews a schedule's next run dates. Roles: FirmAdmin, FirmStaff.
          */
         get: operations["UpcomingRuns"];
         put?: never;
@@ -708,6 +708,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        AmountRuleKind: "PayAllOutstanding" | "UpTo";
+        /** @description How much each run charges. */
+        AmountRuleRequest: {
+            /** @description PayAllOutstanding (everything enrolled that is owed) or UpTo (at most the cap). */
+            kind: components["schemas"]["AmountRuleKind"];
+            /**
+             * @description UpTo only (and required for it): the most one run charges, in major units of the firm's currency (500.25), with at most its decimals.
+             * @default null
+             */
+            cap?: null | number;
+        };
         /** @description One ticked MMS search result. */
         AssociationItem: {
             /** @description Client (all its matters and invoices), Matter (all its invoices) or Invoice. */
@@ -845,6 +857,34 @@ export interface components {
              */
             mandateId?: null | string;
         };
+        /** @description Sets up an Auto-Pay for the payer. The payment method must be the payer's, the bank account the firm's. */
+        CreateScheduleRequest: {
+            /** @description One of the payer's saved payment methods. */
+            paymentMethodId: string;
+            /** @description What staff call the schedule. */
+            name: string;
+            /** @description The firm's bank account the money goes to. */
+            bankAccountId: string;
+            /** @description How often it runs. */
+            frequency: components["schemas"]["FrequencyRequest"];
+            /**
+             * Format: date
+             * @description The first run's date at the firm: from today to a year from today.
+             */
+            firstRunDate: string;
+            /** @description How much each run charges. */
+            amountRule: components["schemas"]["AmountRuleRequest"];
+            /**
+             * @description A message for the firm's books with every payment (never a card or account number).
+             * @default null
+             */
+            arMessage?: null | string;
+            /**
+             * @description Optional: a run allocating more than this (major units) waits for approval.
+             * @default null
+             */
+            maxRunAmount?: null | number;
+        };
         /** @description Subscribes a staff address to notifications. */
         CreateSubscriptionRequest: {
             /**
@@ -873,6 +913,15 @@ export interface components {
             /** @description Whether it answered. */
             status: components["schemas"]["HealthStatus"];
         };
+        /** @description A schedule's enrollments. */
+        EnrollmentsResponse: {
+            /** @description The schedule. */
+            scheduleId: string;
+            /** @description What bounds its life, from these enrollments. */
+            lifetime: components["schemas"]["ScheduleLifetime"];
+            /** @description The enrolled associations. */
+            items: components["schemas"]["AssociationResponse"][];
+        };
         /** @description The firm's settings. The MMS shared secret is never returned: only whether one is set. */
         FirmSettingsResponse: {
             /** @description The firm. */
@@ -898,6 +947,31 @@ export interface components {
              * @description When the settings were last written.
              */
             updatedAt: string;
+        };
+        /**
+         * @description How often an Auto-Pay runs. Once: Once, on the first run date. Weekly: Every 7 days from the first run date. EveryNWeeks: Every n weeks from the first run date (n from 1 to 52). TwiceMonthly: On day1 and day2 of every month (1 ≤ day1 < day2 ≤ 31), clamped to the month's last day. Monthly: Every month on the first run date's day, clamped to month end. Quarterly: Every 3 months on the first run date's day. SemiAnnually: Every 6 months on the first run date's day. Annually: Every 12 months on the first run date's day.
+         * @enum {string}
+         */
+        FrequencyKind: "Once" | "Weekly" | "EveryNWeeks" | "TwiceMonthly" | "Monthly" | "Quarterly" | "SemiAnnually" | "Annually";
+        /** @description A schedule's cadence. */
+        FrequencyRequest: {
+            /** @description How often. */
+            kind: components["schemas"]["FrequencyKind"];
+            /**
+             * @description EveryNWeeks only (and required for it): the number of weeks between runs.
+             * @default null
+             */
+            n?: null | number;
+            /**
+             * @description TwiceMonthly only (and required for it): the first day of the month.
+             * @default null
+             */
+            day1?: null | number;
+            /**
+             * @description TwiceMonthly only (and required for it): the second day of the month, later than day1.
+             * @default null
+             */
+            day2?: null | number;
         };
         /** @description The app's health, each dependency's, and what piles up. */
         HealthResponse: {
@@ -1227,6 +1301,11 @@ export interface components {
             /** @description Identifies the request in the logs. */
             traceId?: string;
         };
+        /** @description Replaces the schedule's enrolled associations. */
+        PutEnrollmentsRequest: {
+            /** @description Associations of the schedule's payer, each once; empty to enroll nothing. */
+            associationIds: string[];
+        };
         /** @description The firm's settings; a PUT replaces them all. */
         PutFirmSettingsRequest: {
             /** @description The firm's name as staff see it. */
@@ -1362,6 +1441,98 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /** @description How much each run charges. */
+        ScheduleAmountRuleResponse: {
+            /** @description PayAllOutstanding or UpTo. */
+            kind: components["schemas"]["AmountRuleKind"];
+            /** @description UpTo: the most one run charges, in minor units; null for PayAllOutstanding. */
+            capMinor: null | number;
+            /** @description ISO 4217 code (the firm's currency when the schedule was created). */
+            currency: string;
+        };
+        /**
+         * @description Why a schedule ended. Staff: Staff ended it. Completed: Its last occurrence ran (a one-year lifetime used up, a Once schedule's run). PaidOff: A payment plan whose enrolled invoices are all paid.
+         * @enum {string}
+         */
+        ScheduleEndReason: "Staff" | "Completed" | "PaidOff";
+        /**
+         * @description What bounds a schedule's life; derived from its enrollments by Boolean). NoEnrollments: No enrollments: there is nothing to pay, so no run is ever due and NextRunDate is null, but the schedule is not finished: it is idle until an enrollment is saved (LocalDate)), and occurrences that passed while idle are not caught up. OneYear: At least one Client- or Matter-level enrollment: the schedule runs for at most one year, i.e. only on occurrences d with d < FirstRunDate.PlusYears(1) (Monthly: 12 runs, Weekly: 53, Annually: 1). PaymentPlan: Only Invoice-level enrollments (a payment plan): no date cap; finished as soon as every enrolled invoice is paid (AllEnrolledInvoicesPaid).
+         * @enum {string}
+         */
+        ScheduleLifetime: "NoEnrollments" | "OneYear" | "PaymentPlan";
+        /** @description An Auto-Pay schedule. */
+        ScheduleResponse: {
+            /** @description The schedule's id. */
+            id: string;
+            /** @description Its payer. */
+            payerId: string;
+            /** @description The payment method it charges. */
+            paymentMethodId: string;
+            /** @description What staff call it. */
+            name: string;
+            /** @description The firm's bank account the money goes to. */
+            bankAccountId: string;
+            /** @description The message for the firm's books. */
+            arMessage: null | string;
+            /** @description The cadence in its compact form: Once, Weekly, EveryNWeeks:n, TwiceMonthly:day1,day2, Monthly, Quarterly, SemiAnnually or Annually. */
+            frequency: string;
+            /**
+             * Format: date
+             * @description The first run's date at the firm.
+             */
+            firstRunDate: string;
+            /** @description How much each run charges. */
+            amountRule: components["schemas"]["ScheduleAmountRuleResponse"];
+            /** @description A run allocating more (minor units) waits for approval; null for none. */
+            maxRunAmountMinor: null | number;
+            /** @description Active, Paused or Ended. */
+            state: components["schemas"]["ScheduleState"];
+            /** @description Why it ended: Staff, Completed or PaidOff. */
+            endReason: components["schemas"]["ScheduleEndReason"] | null;
+            /** @description Who last paused, resumed or ended it. */
+            stateChangedBy: null | string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            stateChangedAt: null | string;
+            /** @description What bounds its life, from its enrollments. */
+            lifetime: components["schemas"]["ScheduleLifetime"];
+            /** @description The associations it pays. */
+            enrolledAssociationIds: string[];
+            /**
+             * Format: date
+             * @description Its next run's date at the firm; null when none is due.
+             */
+            nextRunDate: null | string;
+            /**
+             * Format: date
+             * @description The last run date the fan-out has sent.
+             */
+            lastScheduledRunDate: null | string;
+            /**
+             * Format: date-time
+             * @description When it was created.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+        };
+        /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
+        ScheduleResponsePage: {
+            /** @description The records of this page, in key order. */
+            items: components["schemas"]["ScheduleResponse"][];
+            /** @description Opaque token for the next page; null on the last page. */
+            continuation: null | string;
+        };
+        /**
+         * @description State of an Auto-Pay schedule. Active: Runs on its occurrence dates. Paused: Runs nothing until resumed; occurrences before the resume date are never run. Ended: Never runs again.
+         * @enum {string}
+         */
+        ScheduleState: "Active" | "Paused" | "Ended";
         /** @description A staff address and the notifications it receives. */
         SubscriptionResponse: {
             /** @description The address (its lower-case form is its key). */
@@ -1383,6 +1554,18 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /** @description The next run dates of a schedule as it stands. */
+        UpcomingRunsResponse: {
+            /** @description The schedule. */
+            scheduleId: string;
+            /**
+             * Format: date
+             * @description Today at the firm, where the preview starts.
+             */
+            from: string;
+            /** @description The next run dates, at most count of them. */
+            dates: unknown[];
+        };
         /** @description A payer's new name and email; a PUT replaces both. */
         UpdatePayerRequest: {
             /** @description The payer's name. */
@@ -1393,6 +1576,34 @@ export interface components {
              * @default null
              */
             email?: null | string;
+        };
+        /** @description Replaces what a schedule is set up with (not its state or enrollments). A new cadence runs from the day of the change. */
+        UpdateScheduleRequest: {
+            /** @description One of the payer's saved payment methods. */
+            paymentMethodId: string;
+            /** @description What staff call the schedule. */
+            name: string;
+            /** @description The firm's bank account the money goes to. */
+            bankAccountId: string;
+            /** @description How often it runs. */
+            frequency: components["schemas"]["FrequencyRequest"];
+            /**
+             * Format: date
+             * @description The first run's date at the firm: unchanged, or from today to a year from today.
+             */
+            firstRunDate: string;
+            /** @description How much each run charges. */
+            amountRule: components["schemas"]["AmountRuleRequest"];
+            /**
+             * @description A message for the firm's books with every payment (never a card or account number).
+             * @default null
+             */
+            arMessage?: null | string;
+            /**
+             * @description Optional: a run allocating more than this (major units) waits for approval.
+             * @default null
+             */
+            maxRunAmount?: null | number;
         };
         /** @description Why the posting is voided (final). */
         VoidPostingRequest: {
@@ -2961,7 +3172,12 @@ export interface operations {
     };
     ListSchedules: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many records per page. */
+                pageSize?: number;
+                /** @description The continuation of the previous page, to read the next one. */
+                continuation?: string;
+            };
             header?: never;
             path: {
                 /** @description The caller's firm. */
@@ -2973,6 +3189,50 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *           "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *           "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *           "name": "Monthly retainer",
+                     *           "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *           "arMessage": "Auto-Pay for Acme Holdings",
+                     *           "frequency": "Monthly",
+                     *           "firstRunDate": "2026-04-01",
+                     *           "amountRule": {
+                     *             "kind": "UpTo",
+                     *             "capMinor": 50025,
+                     *             "currency": "USD"
+                     *           },
+                     *           "maxRunAmountMinor": null,
+                     *           "state": "Active",
+                     *           "endReason": null,
+                     *           "stateChangedBy": null,
+                     *           "stateChangedAt": null,
+                     *           "lifetime": "OneYear",
+                     *           "enrolledAssociationIds": [
+                     *             "client-Qy0xMDA"
+                     *           ],
+                     *           "nextRunDate": "2026-04-01",
+                     *           "lastScheduledRunDate": null,
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "updatedAt": "2026-03-02T15:00:00Z"
+                     *         }
+                     *       ],
+                     *       "continuation": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponsePage"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3008,38 +3268,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     CreateSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A key of the client's choosing: a repeat of the request with the same key and body returns the first result instead of creating again. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -3048,8 +3286,71 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                 *       "name": "Monthly retainer",
+                 *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                 *       "frequency": {
+                 *         "kind": "Monthly"
+                 *       },
+                 *       "firstRunDate": "2026-04-01",
+                 *       "amountRule": {
+                 *         "kind": "UpTo",
+                 *         "cap": 500.25
+                 *       },
+                 *       "arMessage": "Auto-Pay for Acme Holdings"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateScheduleRequest"];
+            };
+        };
         responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    /** @description Where the created record can be read. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -3094,22 +3395,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -4409,6 +4694,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4444,38 +4770,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     UpdateSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -4484,8 +4788,69 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                 *       "name": "Twice-monthly retainer",
+                 *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                 *       "frequency": {
+                 *         "kind": "TwiceMonthly",
+                 *         "day1": 1,
+                 *         "day2": 15
+                 *       },
+                 *       "firstRunDate": "2026-04-01",
+                 *       "amountRule": {
+                 *         "kind": "PayAllOutstanding"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateScheduleRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4539,20 +4904,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     EndSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -4563,6 +4924,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4616,13 +5018,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
@@ -4640,6 +5035,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "lifetime": "OneYear",
+                     *       "items": [
+                     *         {
+                     *           "id": "client-Qy0xMDA",
+                     *           "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *           "level": "Client",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": null,
+                     *           "invoiceNumber": null,
+                     *           "displayName": "Acme Holdings",
+                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EnrollmentsResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4675,38 +5099,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     PutEnrollments: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -4715,8 +5117,48 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "associationIds": [
+                 *         "client-Qy0xMDA"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutEnrollmentsRequest"];
+            };
+        };
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "lifetime": "OneYear",
+                     *       "items": [
+                     *         {
+                     *           "id": "client-Qy0xMDA",
+                     *           "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *           "level": "Client",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": null,
+                     *           "invoiceNumber": null,
+                     *           "displayName": "Acme Holdings",
+                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EnrollmentsResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4770,20 +5212,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     PauseSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -4794,6 +5232,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4847,20 +5326,16 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     ResumeSchedule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The caller's firm. */
                 firmId: string;
@@ -4871,6 +5346,47 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4924,19 +5440,15 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };
     UpcomingRuns: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description How many dates (default 5). */
+                count?: number;
+            };
             header?: never;
             path: {
                 /** @description The caller's firm. */
@@ -4948,6 +5460,25 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "from": "2026-03-02",
+                     *       "dates": [
+                     *         "2026-04-01",
+                     *         "2026-05-01"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UpcomingRunsResponse"];
+                };
+            };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
             400: {
                 headers: {
@@ -4983,31 +5514,6 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
-            };
-            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description If-Match does not match the record's current ETag: read it again and retry. */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
-            "2XX": {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
         };
     };

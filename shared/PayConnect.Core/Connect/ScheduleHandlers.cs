@@ -1,6 +1,7 @@
 using NodaTime;
 using PayConnect.Allocation;
 using PayConnect.Api;
+using PayConnect.Payers;
 using PayConnect.Runs;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
@@ -13,7 +14,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
 
-    public async Task<ApiResult> CreateAsync(string firmId, string payerId, JsonBody body, CancellationToken ct)
+    public async Task<ApiResult> CreateAsync(string firmId, string payerId, CreateScheduleRequest body, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
         if (firm is null)
@@ -21,10 +22,11 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return new ApiResult.Conflict("Set the firm's settings (time zone, currency) before creating Auto-Pay schedules.");
         }
 
-        var fields = await ReadAsync(firmId, payerId, firm.Value, body, ct);
+        var errors = new FieldErrors();
+        var fields = await ReadAsync(firmId, payerId, firm.Value, body, errors, ct);
         if (fields is null)
         {
-            return new ApiResult.Invalid(body.Errors);
+            return new ApiResult.Invalid(errors);
         }
 
         if (await store.GetAsync<Payer>(firmId, payerId, ct) is null)
@@ -42,10 +44,10 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             .WithNextRun();
         var stored = await store.InsertAsync(firmId, schedule, ct);
         await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
-        return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", View(schedule), stored.ETag);
+        return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", ScheduleResponse.From(schedule), stored.ETag);
     }
 
-    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, UpdateScheduleRequest body, string? ifMatch, CancellationToken ct)
     {
         var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
@@ -54,10 +56,11 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var fields = await ReadAsync(firmId, existing.Value.PayerId, firm.Value, body, ct, existing.Value);
+        var errors = new FieldErrors();
+        var fields = await ReadAsync(firmId, existing.Value.PayerId, firm.Value, body, errors, ct, existing.Value);
         if (fields is null)
         {
-            return new ApiResult.Invalid(body.Errors);
+            return new ApiResult.Invalid(errors);
         }
 
         if (existing.Value.State == ScheduleState.Ended)
@@ -91,7 +94,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
     {
         var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
-        return schedule is null ? ApiResult.NotFoundOf("Schedule", scheduleId) : new ApiResult.Ok(View(schedule.Value), schedule.ETag);
+        return schedule is null ? ApiResult.NotFoundOf("Schedule", scheduleId) : new ApiResult.Ok(ScheduleResponse.From(schedule.Value), schedule.ETag);
     }
 
     public async Task<ApiResult> ListForPayerAsync(string firmId, string payerId, Paging paging, CancellationToken ct)
@@ -102,7 +105,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         }
 
         var page = await store.ListAsync<Schedule>(firmId, string.Empty, paging.PageSize, paging.Continuation, s => s.PayerId == payerId, ct);
-        return new ApiResult.Ok(new { items = page.Items.Select(s => View(s.Value)).ToList(), continuation = page.Continuation });
+        return new ApiResult.Ok(Page<ScheduleResponse>.From(page, ScheduleResponse.From));
     }
 
     /// <summary>Pauses: no run that has not charged yet will charge (it is recorded Skipped with who paused it).</summary>
@@ -142,22 +145,23 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var items = new List<Association>();
+        var items = new List<AssociationResponse>();
         foreach (var id in schedule.Value.EnrolledAssociationIds)
         {
             if (await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.Value.PayerId, id), ct) is { } association)
             {
-                items.Add(association.Value);
+                items.Add(AssociationResponse.From(association.Value));
             }
         }
 
-        return new ApiResult.Ok(new { scheduleId, lifetime = schedule.Value.Lifetime, items }, schedule.ETag);
+        return new ApiResult.Ok(new EnrollmentsResponse(scheduleId, schedule.Value.Lifetime, items), schedule.ETag);
     }
 
     /// <summary>Replaces the enrolled set; only the payer's own associations can be enrolled.</summary>
-    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, PutEnrollmentsRequest body, string? ifMatch, CancellationToken ct)
     {
-        var ids = body.Strings("associationIds", required: true, MaxEnrollments);
+        var ids = body.AssociationIds;
+        var errors = new FieldErrors();
         var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
         if (schedule is null)
         {
@@ -166,21 +170,13 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
 
         var levels = new List<AssociationLevel>();
         var scopes = new List<EnrolledScope>();
-        if (ids is not null)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             for (var i = 0; i < ids.Count; i++)
             {
-                if (!seen.Add(ids[i]))
-                {
-                    body.Errors.Add($"associationIds[{i}]", "Appears more than once.");
-                    continue;
-                }
-
                 var association = Ids.IsWellFormed(ids[i]) ? await store.GetAsync<Association>(firmId, Association.KeyOf(schedule.Value.PayerId, ids[i]), ct) : null;
                 if (association is null)
                 {
-                    body.Errors.Add($"associationIds[{i}]", "Is not one of this payer's associations.");
+                    errors.Add($"associationIds[{i}]", "Is not one of this payer's associations.");
                 }
                 else
                 {
@@ -190,9 +186,9 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             }
         }
 
-        if (body.Errors.Any)
+        if (errors.Any)
         {
-            return new ApiResult.Invalid(body.Errors);
+            return new ApiResult.Invalid(errors);
         }
 
         if (schedule.Value.State == ScheduleState.Ended)
@@ -206,7 +202,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         var timeline = schedule.Value.Timeline().WithLifetime(lifetime, await TodayAsync(firmId, ct));
         var updated = schedule.Value with
         {
-            EnrolledAssociationIds = ids!,
+            EnrolledAssociationIds = ids,
             EnrolledScopes = scopes,
             Lifetime = timeline.Lifetime,
             ResumedOn = timeline.ResumedOn,
@@ -216,13 +212,9 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
     }
 
-    public async Task<ApiResult> UpcomingAsync(string firmId, string scheduleId, string? countText, CancellationToken ct)
+    public async Task<ApiResult> UpcomingAsync(string firmId, string scheduleId, UpcomingRunsQuery query, CancellationToken ct)
     {
-        var count = 5;
-        if (countText is { Length: > 0 } && (!int.TryParse(countText, out count) || count < 1 || count > 100))
-        {
-            return new ApiResult.Invalid(FieldErrors.One("count", "Must be a whole number from 1 to 100."));
-        }
+        var count = query.Count ?? 5;
 
         var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
         if (schedule is null)
@@ -232,7 +224,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
 
         var today = await TodayAsync(firmId, ct);
         var dates = schedule.Value.Timeline().Upcoming(count, today);
-        return new ApiResult.Ok(new { scheduleId, from = today, dates });
+        return new ApiResult.Ok(new UpcomingRunsResponse(scheduleId, today, dates));
     }
 
     /// <summary>Today at the firm, in its own time zone.</summary>
@@ -266,7 +258,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         {
             var stored = await store.ReplaceAsync(firmId, updated, ifMatch ?? existing.ETag, ct);
             await dueIndex.MoveAsync(firmId, updated.Id, existing.Value.NextRunDate, updated.NextRunDate, ct);
-            return new ApiResult.Ok(View(updated), stored.ETag);
+            return new ApiResult.Ok(ScheduleResponse.From(updated), stored.ETag);
         }
         catch (ConcurrencyException)
         {
@@ -294,21 +286,32 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
 
     private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor, long? MaxRunAmountMinor, ScheduleCharging Charging);
 
-    private async Task<ScheduleFields?> ReadAsync(string firmId, string payerId, FirmSettings firm, JsonBody body, CancellationToken ct, Schedule? existing = null)
+    /// <summary>
+    /// The checks of a schedule request that need storage or the firm's settings: the payment method is the payer's,
+    /// the bank account the firm's, amounts fit the firm's currency and the first run date is from today (at the firm)
+    /// to a year from today. The request's own rules were checked by its validator.
+    /// </summary>
+    private async Task<ScheduleFields?> ReadAsync(string firmId, string payerId, FirmSettings firm, IScheduleRequest body, FieldErrors errors, CancellationToken ct, Schedule? existing = null)
     {
-        var paymentMethodId = body.String("paymentMethodId", required: true, maxLength: 100);
-        var name = body.String("name", required: true, maxLength: 100);
-        var bankAccountId = body.String("bankAccountId", required: true, maxLength: 100);
-        var arMessage = body.Has("arMessage") ? body.String("arMessage", required: false, maxLength: MaxArMessageLength, minLength: 0) : null;
-        var firstRunDate = body.Date("firstRunDate", required: true);
-        var frequency = ReadFrequency(body);
-        var (rule, capMinor) = ReadAmountRule(body, firm.Currency);
+        long? capMinor = null;
+        if (body.AmountRule is { Kind: AmountRuleKind.UpTo, Cap: { } cap })
+        {
+            if (AmountRule.TryUpTo(cap, firm.Currency, out var upTo, out var error))
+            {
+                capMinor = upTo.Cap.Minor;
+            }
+            else
+            {
+                errors.Add("amountRule.cap", error);
+            }
+        }
+
         long? maxRunAmountMinor = null;
-        if (body.Decimal("maxRunAmount", required: false) is { } max)
+        if (body.MaxRunAmount is { } max)
         {
             if (!Currencies.TryToMinor(max, firm.Currency, out var minor) || minor <= 0)
             {
-                body.Errors.Add("maxRunAmount", $"Must be more than zero with at most {Currencies.Exponent(firm.Currency)} decimals.");
+                errors.Add("maxRunAmount", $"Must be more than zero with at most {Currencies.Exponent(firm.Currency)} decimals.");
             }
             else
             {
@@ -316,136 +319,34 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             }
         }
 
-        foreach (var (field, text) in new[] { ("name", name), ("arMessage", arMessage) }.Where(f => Payments.CardNumbers.Contains(f.Item2)))
-        {
-            body.Errors.Add(field, "Must not contain a card or account number.");
-        }
-
-        var method = paymentMethodId is not null && Ids.IsWellFormed(paymentMethodId)
-            ? await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, paymentMethodId), ct)
+        var method = Ids.IsWellFormed(body.PaymentMethodId)
+            ? await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, body.PaymentMethodId), ct)
             : null;
-        if (paymentMethodId is not null && method is null)
+        if (method is null)
         {
-            body.Errors.Add("paymentMethodId", "Is not one of this payer's saved payment methods.");
+            errors.Add("paymentMethodId", "Is not one of this payer's saved payment methods.");
         }
 
-        var deposit = bankAccountId is not null && Ids.IsWellFormed(bankAccountId) ? await store.GetAsync<BankAccount>(firmId, bankAccountId, ct) : null;
-        if (bankAccountId is not null && deposit is null)
+        var deposit = Ids.IsWellFormed(body.BankAccountId) ? await store.GetAsync<BankAccount>(firmId, body.BankAccountId, ct) : null;
+        if (deposit is null)
         {
-            body.Errors.Add("bankAccountId", "Is not one of the firm's bank accounts.");
+            errors.Add("bankAccountId", "Is not one of the firm's bank accounts.");
         }
 
         var today = firm.TodayAt(clock.GetCurrentInstant());
-        if (firstRunDate is not null && firstRunDate < today && firstRunDate != existing?.FirstRunDate)
+        if (body.FirstRunDate < today && body.FirstRunDate != existing?.FirstRunDate)
         {
-            body.Errors.Add("firstRunDate", $"Must be today ({today:yyyy-MM-dd} at the firm) or later.");
+            errors.Add("firstRunDate", $"Must be today ({today:yyyy-MM-dd} at the firm) or later.");
         }
 
-        if (firstRunDate is not null && firstRunDate > today.PlusYears(1))
+        if (body.FirstRunDate > today.PlusYears(1))
         {
-            body.Errors.Add("firstRunDate", "Must be within a year from today.");
+            errors.Add("firstRunDate", "Must be within a year from today.");
         }
 
-        return body.Errors.Any
+        return errors.Any
             ? null
-            : new ScheduleFields(paymentMethodId!, name!, bankAccountId!, string.IsNullOrEmpty(arMessage) ? null : arMessage, frequency!, firstRunDate!.Value, rule!.Value, capMinor, maxRunAmountMinor,
-                ScheduleCharging.Of(method!.Value, deposit!.Value));
+            : new ScheduleFields(body.PaymentMethodId, body.Name, body.BankAccountId, string.IsNullOrEmpty(body.ArMessage) ? null : body.ArMessage, body.Frequency.ToFrequency(),
+                body.FirstRunDate, body.AmountRule.Kind, capMinor, maxRunAmountMinor, ScheduleCharging.Of(method!.Value, deposit!.Value));
     }
-
-    private static Frequency? ReadFrequency(JsonBody body)
-    {
-        var obj = body.Object("frequency", required: true);
-        if (obj is null)
-        {
-            return null;
-        }
-
-        var kind = obj.String("kind", required: true, maxLength: 32);
-        Frequency? frequency = kind switch
-        {
-            null => null,
-            "Once" => new Frequency.Once(),
-            "Weekly" => new Frequency.Weekly(),
-            "EveryNWeeks" => obj.Int("n", required: true, 1, Frequency.MaxWeeksBetweenRuns) is int n ? new Frequency.EveryNWeeks(n) : null,
-            "TwiceMonthly" => (obj.Int("day1", required: true, 1, 31), obj.Int("day2", required: true, 1, 31)) is (int d1, int d2) ? new Frequency.TwiceMonthly(d1, d2) : null,
-            "Monthly" => new Frequency.Monthly(),
-            "Quarterly" => new Frequency.Quarterly(),
-            "SemiAnnually" => new Frequency.SemiAnnually(),
-            "Annually" => new Frequency.Annually(),
-            _ => Unknown(obj),
-        };
-        if (frequency is not null)
-        {
-            foreach (var error in frequency.Validate("frequency"))
-            {
-                body.Errors.Add(error.Field, error.Message);
-            }
-        }
-
-        return frequency;
-
-        static Frequency? Unknown(JsonBody obj)
-        {
-            obj.Errors.Add(obj.PathOf("kind"), "Must be one of: Once, Weekly, EveryNWeeks, TwiceMonthly, Monthly, Quarterly, SemiAnnually, Annually.");
-            return null;
-        }
-    }
-
-    private static (AmountRuleKind? Rule, long? CapMinor) ReadAmountRule(JsonBody body, string currency)
-    {
-        var obj = body.Object("amountRule", required: true);
-        if (obj is null)
-        {
-            return (null, null);
-        }
-
-        var kind = obj.Enum<AmountRuleKind>("kind", required: true);
-        if (kind == AmountRuleKind.PayAllOutstanding)
-        {
-            if (obj.Has("cap"))
-            {
-                obj.Errors.Add(obj.PathOf("cap"), "PayAllOutstanding takes no cap.");
-            }
-
-            return (kind, null);
-        }
-
-        var cap = obj.Decimal("cap", required: kind == AmountRuleKind.UpTo);
-        if (kind != AmountRuleKind.UpTo || cap is null)
-        {
-            return (kind, null);
-        }
-
-        if (!AmountRule.TryUpTo(cap.Value, currency, out var upTo, out var error))
-        {
-            obj.Errors.Add(obj.PathOf("cap"), error);
-            return (kind, null);
-        }
-
-        return (kind, upTo.Cap.Minor);
-    }
-
-    public static object View(Schedule s) => new
-    {
-        id = s.Id,
-        payerId = s.PayerId,
-        paymentMethodId = s.PaymentMethodId,
-        name = s.Name,
-        bankAccountId = s.BankAccountId,
-        arMessage = s.ArMessage,
-        frequency = s.Frequency,
-        firstRunDate = s.FirstRunDate,
-        amountRule = new { kind = s.AmountRule, capMinor = s.CapMinor, currency = s.Currency },
-        maxRunAmountMinor = s.MaxRunAmountMinor,
-        state = s.State,
-        endReason = s.EndReason,
-        stateChangedBy = s.StateChangedBy,
-        stateChangedAt = s.StateChangedAt,
-        lifetime = s.Lifetime,
-        enrolledAssociationIds = s.EnrolledAssociationIds,
-        nextRunDate = s.NextRunDate,
-        lastScheduledRunDate = s.LastScheduledRunDate,
-        createdAt = s.CreatedAt,
-        updatedAt = s.UpdatedAt,
-    };
 }

@@ -1,0 +1,296 @@
+using FluentValidation;
+using NodaTime;
+using PayConnect.Api;
+using PayConnect.Api.Validation;
+using PayConnect.Payers;
+using PayConnect.Scheduling;
+
+namespace PayConnect.Connect;
+
+/// <summary>What a schedule is set up with; the create and update requests share it.</summary>
+public interface IScheduleRequest
+{
+    string PaymentMethodId { get; }
+
+    string Name { get; }
+
+    string BankAccountId { get; }
+
+    FrequencyRequest Frequency { get; }
+
+    LocalDate FirstRunDate { get; }
+
+    AmountRuleRequest AmountRule { get; }
+
+    string? ArMessage { get; }
+
+    decimal? MaxRunAmount { get; }
+}
+
+/// <summary>How often an Auto-Pay runs.</summary>
+public enum FrequencyKind
+{
+    /// <summary>Once, on the first run date.</summary>
+    Once,
+
+    /// <summary>Every 7 days from the first run date.</summary>
+    Weekly,
+
+    /// <summary>Every n weeks from the first run date (n from 1 to 52).</summary>
+    EveryNWeeks,
+
+    /// <summary>On day1 and day2 of every month (1 ≤ day1 &lt; day2 ≤ 31), clamped to the month's last day.</summary>
+    TwiceMonthly,
+
+    /// <summary>Every month on the first run date's day, clamped to month end.</summary>
+    Monthly,
+
+    /// <summary>Every 3 months on the first run date's day.</summary>
+    Quarterly,
+
+    /// <summary>Every 6 months on the first run date's day.</summary>
+    SemiAnnually,
+
+    /// <summary>Every 12 months on the first run date's day.</summary>
+    Annually,
+}
+
+/// <summary>A schedule's cadence.</summary>
+/// <param name="Kind">How often.</param>
+/// <param name="N">EveryNWeeks only (and required for it): the number of weeks between runs.</param>
+/// <param name="Day1">TwiceMonthly only (and required for it): the first day of the month.</param>
+/// <param name="Day2">TwiceMonthly only (and required for it): the second day of the month, later than day1.</param>
+public sealed record FrequencyRequest(FrequencyKind Kind, int? N = null, int? Day1 = null, int? Day2 = null)
+{
+    public Frequency ToFrequency() => Kind switch
+    {
+        FrequencyKind.Once => new Frequency.Once(),
+        FrequencyKind.Weekly => new Frequency.Weekly(),
+        FrequencyKind.EveryNWeeks => new Frequency.EveryNWeeks(N!.Value),
+        FrequencyKind.TwiceMonthly => new Frequency.TwiceMonthly(Day1!.Value, Day2!.Value),
+        FrequencyKind.Monthly => new Frequency.Monthly(),
+        FrequencyKind.Quarterly => new Frequency.Quarterly(),
+        FrequencyKind.SemiAnnually => new Frequency.SemiAnnually(),
+        _ => new Frequency.Annually(),
+    };
+}
+
+public sealed class FrequencyRequestValidator : RequestValidator<FrequencyRequest>
+{
+    public FrequencyRequestValidator()
+    {
+        RuleFor(x => x.N).Between(1, Frequency.MaxWeeksBetweenRuns);
+        RuleFor(x => x.Day1).Between(1, 31);
+        RuleFor(x => x.Day2).Between(1, 31);
+        When(x => x.Kind == FrequencyKind.EveryNWeeks, () => RuleFor(x => x.N).NotNull().WithMessage("Is required for EveryNWeeks."))
+            .Otherwise(() => RuleFor(x => x.N).Null().WithMessage("Only EveryNWeeks takes n."));
+        When(x => x.Kind == FrequencyKind.TwiceMonthly, () =>
+        {
+            RuleFor(x => x.Day1).NotNull().WithMessage("Is required for TwiceMonthly.");
+            RuleFor(x => x.Day2).NotNull().WithMessage("Is required for TwiceMonthly.")
+                .Must((f, day2) => f.Day1 is not { } day1 || day2 is null || day1 is < 1 or > 31 || day2 > day1).WithMessage("Must be later in the month than day1.");
+        }).Otherwise(() =>
+        {
+            RuleFor(x => x.Day1).Null().WithMessage("Only TwiceMonthly takes day1.");
+            RuleFor(x => x.Day2).Null().WithMessage("Only TwiceMonthly takes day2.");
+        });
+    }
+}
+
+/// <summary>How much each run charges.</summary>
+/// <param name="Kind">PayAllOutstanding (everything enrolled that is owed) or UpTo (at most the cap).</param>
+/// <param name="Cap">UpTo only (and required for it): the most one run charges, in major units of the firm's currency (500.25), with at most its decimals.</param>
+public sealed record AmountRuleRequest(AmountRuleKind Kind, decimal? Cap = null);
+
+public sealed class AmountRuleRequestValidator : RequestValidator<AmountRuleRequest>
+{
+    public AmountRuleRequestValidator()
+    {
+        RuleFor(x => x.Cap).GreaterThan(0m).WithMessage("Must be more than zero.");
+        When(x => x.Kind == AmountRuleKind.UpTo, () => RuleFor(x => x.Cap).NotNull().WithMessage("Is required for UpTo."))
+            .Otherwise(() => RuleFor(x => x.Cap).Null().WithMessage("PayAllOutstanding takes no cap."));
+    }
+}
+
+/// <summary>Sets up an Auto-Pay for the payer. The payment method must be the payer's, the bank account the firm's.</summary>
+/// <param name="PaymentMethodId">One of the payer's saved payment methods.</param>
+/// <param name="Name">What staff call the schedule.</param>
+/// <param name="BankAccountId">The firm's bank account the money goes to.</param>
+/// <param name="Frequency">How often it runs.</param>
+/// <param name="FirstRunDate">The first run's date at the firm: from today to a year from today.</param>
+/// <param name="AmountRule">How much each run charges.</param>
+/// <param name="ArMessage">A message for the firm's books with every payment (never a card or account number).</param>
+/// <param name="MaxRunAmount">Optional: a run allocating more than this (major units) waits for approval.</param>
+public sealed record CreateScheduleRequest(
+    string PaymentMethodId,
+    string Name,
+    string BankAccountId,
+    FrequencyRequest Frequency,
+    LocalDate FirstRunDate,
+    AmountRuleRequest AmountRule,
+    string? ArMessage = null,
+    decimal? MaxRunAmount = null) : IScheduleRequest, IExample<CreateScheduleRequest>
+{
+    public static CreateScheduleRequest Example => new(
+        "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Monthly retainer", "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+        new FrequencyRequest(FrequencyKind.Monthly), new LocalDate(2026, 4, 1), new AmountRuleRequest(AmountRuleKind.UpTo, 500.25m), "Auto-Pay for Acme Holdings");
+}
+
+/// <summary>Replaces what a schedule is set up with (not its state or enrollments). A new cadence runs from the day of the change.</summary>
+/// <param name="PaymentMethodId">One of the payer's saved payment methods.</param>
+/// <param name="Name">What staff call the schedule.</param>
+/// <param name="BankAccountId">The firm's bank account the money goes to.</param>
+/// <param name="Frequency">How often it runs.</param>
+/// <param name="FirstRunDate">The first run's date at the firm: unchanged, or from today to a year from today.</param>
+/// <param name="AmountRule">How much each run charges.</param>
+/// <param name="ArMessage">A message for the firm's books with every payment (never a card or account number).</param>
+/// <param name="MaxRunAmount">Optional: a run allocating more than this (major units) waits for approval.</param>
+public sealed record UpdateScheduleRequest(
+    string PaymentMethodId,
+    string Name,
+    string BankAccountId,
+    FrequencyRequest Frequency,
+    LocalDate FirstRunDate,
+    AmountRuleRequest AmountRule,
+    string? ArMessage = null,
+    decimal? MaxRunAmount = null) : IScheduleRequest, IExample<UpdateScheduleRequest>
+{
+    public static UpdateScheduleRequest Example => new(
+        "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Twice-monthly retainer", "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+        new FrequencyRequest(FrequencyKind.TwiceMonthly, Day1: 1, Day2: 15), new LocalDate(2026, 4, 1), new AmountRuleRequest(AmountRuleKind.PayAllOutstanding));
+}
+
+/// <summary>The rules both schedule requests share.</summary>
+public abstract class ScheduleRequestValidator<T> : RequestValidator<T>
+    where T : IScheduleRequest
+{
+    protected ScheduleRequestValidator()
+    {
+        RuleFor(x => x.PaymentMethodId).Text(100);
+        RuleFor(x => x.Name).Text(100).NoCardNumber();
+        RuleFor(x => x.BankAccountId).Text(100);
+        RuleFor(x => x.ArMessage).Text(ScheduleHandlers.MaxArMessageLength, min: 0).NoCardNumber();
+        RuleFor(x => x.MaxRunAmount).GreaterThan(0m).WithMessage("Must be more than zero.");
+        RuleFor(x => x.Frequency).SetValidator(new FrequencyRequestValidator());
+        RuleFor(x => x.AmountRule).SetValidator(new AmountRuleRequestValidator());
+    }
+}
+
+public sealed class CreateScheduleRequestValidator : ScheduleRequestValidator<CreateScheduleRequest>;
+
+public sealed class UpdateScheduleRequestValidator : ScheduleRequestValidator<UpdateScheduleRequest>;
+
+/// <summary>Replaces the schedule's enrolled associations.</summary>
+/// <param name="AssociationIds">Associations of the schedule's payer, each once; empty to enroll nothing.</param>
+public sealed record PutEnrollmentsRequest(IReadOnlyList<string> AssociationIds) : IExample<PutEnrollmentsRequest>
+{
+    public static PutEnrollmentsRequest Example => new(["client-Qy0xMDA"]);
+}
+
+public sealed class PutEnrollmentsRequestValidator : RequestValidator<PutEnrollmentsRequest>
+{
+    public PutEnrollmentsRequestValidator()
+    {
+        RuleFor(x => x.AssociationIds).Items(0, ScheduleHandlers.MaxEnrollments);
+        RuleForEach(x => x.AssociationIds).Text(100);
+        RuleFor(x => x.AssociationIds).Custom((ids, context) =>
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < (ids?.Count ?? 0); i++)
+            {
+                if (ids![i] is { } id && !seen.Add(id))
+                {
+                    context.AddFailure($"associationIds[{i}]", "Appears more than once.");
+                }
+            }
+        });
+    }
+}
+
+/// <summary>How many upcoming run dates to show.</summary>
+/// <param name="Count">How many dates (default 5).</param>
+public sealed record UpcomingRunsQuery(int? Count = null);
+
+public sealed class UpcomingRunsQueryValidator : RequestValidator<UpcomingRunsQuery>
+{
+    public UpcomingRunsQueryValidator() => RuleFor(x => x.Count).InclusiveBetween(1, 100).WithMessage("Must be a whole number from 1 to 100.");
+}
+
+/// <summary>How much each run charges.</summary>
+/// <param name="Kind">PayAllOutstanding or UpTo.</param>
+/// <param name="CapMinor">UpTo: the most one run charges, in minor units; null for PayAllOutstanding.</param>
+/// <param name="Currency">ISO 4217 code (the firm's currency when the schedule was created).</param>
+public sealed record ScheduleAmountRuleResponse(AmountRuleKind Kind, long? CapMinor, string Currency);
+
+/// <summary>An Auto-Pay schedule.</summary>
+/// <param name="Id">The schedule's id.</param>
+/// <param name="PayerId">Its payer.</param>
+/// <param name="PaymentMethodId">The payment method it charges.</param>
+/// <param name="Name">What staff call it.</param>
+/// <param name="BankAccountId">The firm's bank account the money goes to.</param>
+/// <param name="ArMessage">The message for the firm's books.</param>
+/// <param name="Frequency">The cadence in its compact form: Once, Weekly, EveryNWeeks:n, TwiceMonthly:day1,day2, Monthly, Quarterly, SemiAnnually or Annually.</param>
+/// <param name="FirstRunDate">The first run's date at the firm.</param>
+/// <param name="AmountRule">How much each run charges.</param>
+/// <param name="MaxRunAmountMinor">A run allocating more (minor units) waits for approval; null for none.</param>
+/// <param name="State">Active, Paused or Ended.</param>
+/// <param name="EndReason">Why it ended: Staff, Completed or PaidOff.</param>
+/// <param name="StateChangedBy">Who last paused, resumed or ended it.</param>
+/// <param name="StateChangedAt">When.</param>
+/// <param name="Lifetime">What bounds its life, from its enrollments.</param>
+/// <param name="EnrolledAssociationIds">The associations it pays.</param>
+/// <param name="NextRunDate">Its next run's date at the firm; null when none is due.</param>
+/// <param name="LastScheduledRunDate">The last run date the fan-out has sent.</param>
+/// <param name="CreatedAt">When it was created.</param>
+/// <param name="UpdatedAt">When it last changed.</param>
+public sealed record ScheduleResponse(
+    string Id,
+    string PayerId,
+    string PaymentMethodId,
+    string Name,
+    string BankAccountId,
+    string? ArMessage,
+    string Frequency,
+    LocalDate FirstRunDate,
+    ScheduleAmountRuleResponse AmountRule,
+    long? MaxRunAmountMinor,
+    ScheduleState State,
+    ScheduleEndReason? EndReason,
+    string? StateChangedBy,
+    Instant? StateChangedAt,
+    ScheduleLifetime Lifetime,
+    IReadOnlyList<string> EnrolledAssociationIds,
+    LocalDate? NextRunDate,
+    LocalDate? LastScheduledRunDate,
+    Instant CreatedAt,
+    Instant UpdatedAt) : IExample<ScheduleResponse>
+{
+    public static ScheduleResponse Example => new(
+        "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f", "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Monthly retainer",
+        "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71", "Auto-Pay for Acme Holdings", "Monthly", new LocalDate(2026, 4, 1),
+        new ScheduleAmountRuleResponse(AmountRuleKind.UpTo, 50025, "USD"), null, ScheduleState.Active, null, null, null, ScheduleLifetime.OneYear,
+        ["client-Qy0xMDA"], new LocalDate(2026, 4, 1), null, Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+
+    public static ScheduleResponse From(Schedule s) => new(
+        s.Id, s.PayerId, s.PaymentMethodId, s.Name, s.BankAccountId, s.ArMessage, s.Frequency, s.FirstRunDate,
+        new ScheduleAmountRuleResponse(s.AmountRule, s.CapMinor, s.Currency), s.MaxRunAmountMinor, s.State, s.EndReason, s.StateChangedBy,
+        s.StateChangedAt, s.Lifetime, s.EnrolledAssociationIds, s.NextRunDate, s.LastScheduledRunDate, s.CreatedAt, s.UpdatedAt);
+}
+
+/// <summary>A schedule's enrollments.</summary>
+/// <param name="ScheduleId">The schedule.</param>
+/// <param name="Lifetime">What bounds its life, from these enrollments.</param>
+/// <param name="Items">The enrolled associations.</param>
+public sealed record EnrollmentsResponse(string ScheduleId, ScheduleLifetime Lifetime, IReadOnlyList<AssociationResponse> Items) : IExample<EnrollmentsResponse>
+{
+    public static EnrollmentsResponse Example => new("as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", ScheduleLifetime.OneYear, [AssociationResponse.Example]);
+}
+
+/// <summary>The next run dates of a schedule as it stands.</summary>
+/// <param name="ScheduleId">The schedule.</param>
+/// <param name="From">Today at the firm, where the preview starts.</param>
+/// <param name="Dates">The next run dates, at most count of them.</param>
+public sealed record UpcomingRunsResponse(string ScheduleId, LocalDate From, IReadOnlyList<LocalDate> Dates) : IExample<UpcomingRunsResponse>
+{
+    public static UpcomingRunsResponse Example => new("as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", new LocalDate(2026, 3, 2), [new LocalDate(2026, 4, 1), new LocalDate(2026, 5, 1)]);
+}
