@@ -1564,7 +1564,7 @@ export interface components {
              */
             from: string;
             /** @description The next run dates, at most count of them. */
-            dates: unknown[];
+            dates: string[];
         };
         /** @description A payer's new name and email; a PUT replaces both. */
         UpdatePayerRequest: {
@@ -3403,8 +3403,10 @@ export interface operations {
             query?: {
                 /** @description Only postings in this state. */
                 state?: components["schemas"]["PostingState"];
-                from?: unknown;
-                to?: unknown;
+                /** @description Only postings of runs on or after this date (yyyy-MM-dd). */
+                from?: string;
+                /** @description Only postings of runs on or before this date (yyyy-MM-dd); not before from. */
+                to?: string;
                 /** @description Only this payer's postings. */
                 payerId?: string;
                 /** @description Only this schedule's postings. */

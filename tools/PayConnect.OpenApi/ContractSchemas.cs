@@ -116,6 +116,11 @@ internal sealed class ContractSchemas(XmlDocs docs, Func<Type, IValidator?> vali
                 ["format"] = type == typeof(Instant) ? "date-time" : "date",
             };
         }
+        else if (context.TypeInfo.ElementType is { } element && (element == typeof(LocalDate) || element == typeof(Instant)) && node is JsonObject list)
+        {
+            // An element type with its own converter exports as "any"; say what the items are.
+            list["items"] = new JsonObject { ["type"] = "string", ["format"] = element == typeof(Instant) ? "date-time" : "date" };
+        }
         else if (context.Path.Length > 0 && IsComponent(type))
         {
             node = nullable ? new JsonObject { ["anyOf"] = new JsonArray(Ref(type), new JsonObject { ["type"] = "null" }) } : Ref(type);

@@ -141,7 +141,7 @@ public static class OpenApiGenerator
                 throw new InvalidOperationException($"{operation.Name}: {query.Name} has no validator; add a RequestValidator<{query.Name}>.");
             }
 
-            foreach (var parameter in QueryParameters(schemas.Inline(query)))
+            foreach (var parameter in QueryParameters(query, schemas.Inline(query), docs))
             {
                 parameters.Add(parameter);
             }
@@ -211,13 +211,23 @@ public static class OpenApiGenerator
     }
 
     /// <summary>One query parameter per property of a query record's schema: its description, limits and whether it is required.</summary>
-    private static IEnumerable<JsonObject> QueryParameters(JsonObject record)
+    private static IEnumerable<JsonObject> QueryParameters(Type type, JsonObject record, XmlDocs docs)
     {
+        var members = ApiJson.Options.GetTypeInfo(type).Properties.ToDictionary(p => p.Name, StringComparer.Ordinal);
         var required = (record["required"] as JsonArray)?.Select(r => r!.GetValue<string>()).ToHashSet(StringComparer.Ordinal) ?? [];
         foreach (var (name, value) in record["properties"]!.AsObject())
         {
             var schema = NotNull(value!.DeepClone().AsObject());
-            var description = schema["description"]?.GetValue<string>();
+            var member = members[name];
+            var clr = Nullable.GetUnderlyingType(member.PropertyType) ?? member.PropertyType;
+            if (clr == typeof(NodaTime.LocalDate) || clr == typeof(NodaTime.Instant))
+            {
+                // Converter-backed optional values export without a type; a query parameter is their text.
+                schema = new JsonObject { ["type"] = "string", ["format"] = clr == typeof(NodaTime.Instant) ? "date-time" : "date" };
+            }
+
+            var description = schema["description"]?.GetValue<string>()
+                ?? docs.Property(type, (member.AttributeProvider as MemberInfo)?.Name ?? name);
             schema.Remove("description");
             var parameter = new JsonObject { ["name"] = name, ["in"] = "query" };
             if (required.Contains(name))
@@ -238,6 +248,11 @@ public static class OpenApiGenerator
     /// <summary>A property schema without its null branch: a query parameter is absent, never null.</summary>
     private static JsonObject NotNull(JsonObject schema)
     {
+        if (schema.ContainsKey("default") && schema["default"] is null)
+        {
+            schema.Remove("default");
+        }
+
         if (schema["type"] is JsonArray types)
         {
             var kept = types.Select(t => t!.GetValue<string>()).Where(t => t != "null").ToList();

@@ -58,7 +58,12 @@ public static class Rules
 
         public override bool IsValid(ValidationContext<T> context, string? value) => value is null || values.Contains(value, StringComparer.Ordinal);
 
-        public void ApplyTo(JsonObject schema) => schema["enum"] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        public void ApplyTo(JsonObject schema)
+        {
+            // An optional property (null allowed, or null by default) keeps null among its values.
+            var nullable = schema["type"] is JsonArray types && types.Any(t => t?.GetValue<string>() == "null");
+            schema["enum"] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).Concat(nullable ? [null] : []).ToArray());
+        }
     }
 
     private sealed class ItemCountValidator<T, TList>(int min, int max) : PropertyValidator<T, TList?>, ISchemaKeywords
