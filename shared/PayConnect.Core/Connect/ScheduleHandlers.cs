@@ -6,7 +6,10 @@ using PayConnect.Storage;
 
 namespace PayConnect.Connect;
 
-/// <summary>Auto-Pay schedules and their enrollments; every change keeps the due index in step.</summary>
+/// <summary>
+/// Auto-Pay schedules and their enrollments; every change is saved through <see cref="DueIndex.SaveAsync"/>, which keeps
+/// the schedule's next run indexed whatever write fails.
+/// </summary>
 public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock)
 {
     public const int MaxEnrollments = 200;
@@ -39,8 +42,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
                 Charging = fields.Charging,
             }
             .WithNextRun();
-        var stored = await store.InsertAsync(firmId, schedule, ct);
-        await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
+        var stored = await dueIndex.SaveAsync(firmId, null, schedule, null, firm.Value.TimeZone, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", View(schedule), stored.ETag);
     }
 
@@ -83,7 +85,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
             ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
         };
-        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, ct);
+        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, firm.Value.TimeZone, ct);
     }
 
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
@@ -201,7 +203,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         var lifetime = ScheduleTimeline.LifetimeFor(
             levels.Any(l => l is AssociationLevel.Client or AssociationLevel.Matter),
             levels.Contains(AssociationLevel.Invoice));
-        var timeline = schedule.Value.Timeline().WithLifetime(lifetime, await TodayAsync(firmId, ct));
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var timeline = schedule.Value.Timeline().WithLifetime(lifetime, today);
         var updated = schedule.Value with
         {
             EnrolledAssociationIds = ids!,
@@ -210,7 +213,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             ResumedOn = timeline.ResumedOn,
             UpdatedAt = clock.GetCurrentInstant(),
         };
-        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, ct);
+        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, zone, ct);
         return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
     }
 
@@ -228,16 +231,17 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var today = await TodayAsync(firmId, ct);
+        var (today, _) = await FirmTodayAsync(firmId, ct);
         var dates = schedule.Value.Timeline().Upcoming(count, today);
         return new ApiResult.Ok(new { scheduleId, from = today, dates });
     }
 
-    /// <summary>Today at the firm, in its own time zone.</summary>
-    private async Task<LocalDate> TodayAsync(string firmId, CancellationToken ct)
+    /// <summary>Today at the firm in its own time zone, and the zone's id (UTC when the firm has no settings).</summary>
+    private async Task<(LocalDate Today, string Zone)> FirmTodayAsync(string firmId, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
-        return firm?.Value.TodayAt(clock.GetCurrentInstant()) ?? FirmClock.TodayIn(DateTimeZone.Utc, clock.GetCurrentInstant());
+        var now = clock.GetCurrentInstant();
+        return firm is null ? (FirmClock.TodayIn(DateTimeZone.Utc, now), DateTimeZone.Utc.Id) : (firm.Value.TodayAt(now), firm.Value.TimeZone);
     }
 
     private async Task<ApiResult> TransitionAsync(string firmId, string scheduleId, string? ifMatch, Func<Schedule, LocalDate, Schedule?> change, CancellationToken ct)
@@ -248,21 +252,25 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var updated = change(existing.Value, await TodayAsync(firmId, ct));
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var updated = change(existing.Value, today);
         if (updated is null)
         {
             return new ApiResult.Conflict($"The schedule is {existing.Value.State}; that change is not possible.");
         }
 
-        return await SaveAsync(firmId, existing, (updated with { UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, ct);
+        return await SaveAsync(firmId, existing, (updated with { UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, zone, ct);
     }
 
-    private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, CancellationToken ct)
+    /// <summary>
+    /// Saves through the due index even when nothing in the timing changed: a retry of a save that failed half-way
+    /// (answered 500) writes the schedule's entry again.
+    /// </summary>
+    private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, string zone, CancellationToken ct)
     {
         try
         {
-            var stored = await store.ReplaceAsync(firmId, updated, ifMatch ?? existing.ETag, ct);
-            await dueIndex.MoveAsync(firmId, updated.Id, existing.Value.NextRunDate, updated.NextRunDate, ct);
+            var stored = await dueIndex.SaveAsync(firmId, existing, updated, ifMatch, zone, ct);
             return new ApiResult.Ok(View(updated), stored.ETag);
         }
         catch (ConcurrencyException)
