@@ -7,13 +7,17 @@ using PayConnect.Storage;
 namespace PayConnect.Connect;
 
 /// <summary>
-/// Auto-Pay schedules and their enrollments; every change is saved through <see cref="DueIndex.SaveAsync"/>, which keeps
-/// the schedule's next run indexed whatever write fails.
+/// Auto-Pay schedules, their enrollments and skipped occurrences; every change is saved through
+/// <see cref="DueIndex.SaveAsync"/>, which keeps the schedule's next run indexed whatever write fails.
 /// </summary>
 public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock)
 {
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
+    public const int MaxSkipReasonLength = 250;
+
+    /// <summary>Skipped occurrences a schedule keeps at once.</summary>
+    public const int MaxSkips = 60;
 
     public async Task<ApiResult> CreateAsync(string firmId, string payerId, JsonBody body, CancellationToken ct)
     {
@@ -67,7 +71,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         }
 
         var changedTiming = fields.Frequency.Format() != existing.Value.Frequency || fields.FirstRunDate != existing.Value.FirstRunDate;
-        var updated = existing.Value with
+        var edited = existing.Value with
         {
             PaymentMethodId = fields.PaymentMethodId,
             Name = fields.Name,
@@ -85,6 +89,10 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
             ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
         };
+
+        // Skips of dates the new cadence no longer has would never apply.
+        var timeline = edited.Timeline().Resume(firm.Value.TodayAt(clock.GetCurrentInstant()));
+        var updated = changedTiming ? edited with { Skips = edited.Skips.Where(k => timeline.IsComingOccurrence(k.Date)).ToList() } : edited;
         return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, firm.Value.TimeZone, ct);
     }
 
@@ -232,8 +240,108 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         }
 
         var (today, _) = await FirmTodayAsync(firmId, ct);
-        var dates = schedule.Value.Timeline().Upcoming(count, today);
-        return new ApiResult.Ok(new { scheduleId, from = today, dates });
+        var s = schedule.Value;
+        var dates = s.Timeline().Upcoming(count, today);
+        return new ApiResult.Ok(new
+        {
+            scheduleId,
+            from = today,
+            dates,
+            occurrences = dates.Select(d => s.SkipOf(d) is { } skip
+                ? (object)new { date = d, skipped = true, skippedBy = skip.By, skippedAt = skip.At, reason = skip.Reason }
+                : new { date = d, skipped = false }).ToList(),
+        });
+    }
+
+    /// <summary>
+    /// Skips one future occurrence: its run is recorded Skipped, with who and why, and charges nothing. Only a date the
+    /// schedule will run (after today at the firm; a paused schedule's dates as if resumed today) can be skipped. Asking
+    /// again for a date already skipped answers 200 and saves again (a retry after a failure repairs the due index).
+    /// </summary>
+    public async Task<ApiResult> SkipAsync(string firmId, string scheduleId, JsonBody body, string by, string? ifMatch, CancellationToken ct)
+    {
+        var date = body.Date("date", required: true);
+        var reason = body.Has("reason") ? body.String("reason", required: false, maxLength: MaxSkipReasonLength, minLength: 0) : null;
+        if (body.Errors.Any)
+        {
+            return new ApiResult.Invalid(body.Errors);
+        }
+
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var s = existing.Value;
+        if (s.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule has no occurrences to skip.");
+        }
+
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var repeat = s.SkipOf(date!.Value);
+        if (repeat is null)
+        {
+            if (date <= today)
+            {
+                return new ApiResult.Invalid(FieldErrors.One("date", $"Must be a future occurrence: after today ({today:yyyy-MM-dd} at the firm)."));
+            }
+
+            if (!s.Timeline().Resume(today).IsComingOccurrence(date.Value))
+            {
+                return new ApiResult.Invalid(FieldErrors.One("date", "Is not one of this schedule's coming run dates (see its upcoming preview)."));
+            }
+
+            if (s.Skips.Count(k => k.Date > today) >= MaxSkips)
+            {
+                return new ApiResult.Conflict($"A schedule keeps at most {MaxSkips} skipped occurrences; un-skip one first.");
+            }
+        }
+
+        var skips = s.Skips.Where(k => k.Date != date && k.Date >= today.PlusDays(-31))
+            .Append(repeat ?? new ScheduleSkip(date.Value, by, string.IsNullOrWhiteSpace(reason) ? null : reason.Trim(), clock.GetCurrentInstant()))
+            .OrderBy(k => k.Date)
+            .ToList();
+        var result = await SaveAsync(firmId, existing, (s with { Skips = skips, UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, zone, ct);
+        return result is ApiResult.Ok ok && repeat is null
+            ? new ApiResult.Created($"/api/firms/{firmId}/schedules/{scheduleId}/skips/{date:yyyy-MM-dd}", ok.Body, ok.ETag)
+            : result;
+    }
+
+    /// <summary>Undoes the skip of a future occurrence: its run charges as usual.</summary>
+    public async Task<ApiResult> UnskipAsync(string firmId, string scheduleId, string dateText, string? ifMatch, CancellationToken ct)
+    {
+        if (NodaTime.Text.LocalDatePattern.Iso.Parse(dateText) is not { Success: true } parsed)
+        {
+            return new ApiResult.Invalid(FieldErrors.One("date", "Must be a date (yyyy-MM-dd)."));
+        }
+
+        var date = parsed.Value;
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        if (existing.Value.SkipOf(date) is null)
+        {
+            return new ApiResult.NotFound($"The occurrence of {date:yyyy-MM-dd} is not skipped.");
+        }
+
+        if (existing.Value.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule cannot be changed.");
+        }
+
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        if (date <= today)
+        {
+            return new ApiResult.Conflict($"The run of {date:yyyy-MM-dd} is already due; only a future occurrence's skip can be undone.");
+        }
+
+        var updated = existing.Value with { Skips = existing.Value.Skips.Where(k => k.Date != date).ToList(), UpdatedAt = clock.GetCurrentInstant() };
+        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, zone, ct);
     }
 
     /// <summary>Today at the firm in its own time zone, and the zone's id (UTC when the firm has no settings).</summary>
@@ -427,6 +535,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         enrolledAssociationIds = s.EnrolledAssociationIds,
         nextRunDate = s.NextRunDate,
         lastScheduledRunDate = s.LastScheduledRunDate,
+        skips = s.Skips.Select(k => new { date = k.Date, skippedBy = k.By, skippedAt = k.At, reason = k.Reason }).ToList(),
         createdAt = s.CreatedAt,
         updatedAt = s.UpdatedAt,
     };

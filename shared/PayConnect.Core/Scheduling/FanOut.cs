@@ -667,6 +667,6 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
 
         /// <summary>A generous estimate of a schedule record's JSON length (an entry carries one).</summary>
         private static int EstimatedChars(Schedule s) =>
-            2_000 + (s.EnrolledScopes.Count * 200) + (s.EnrolledAssociationIds.Count * 80) + (s.ArMessage?.Length ?? 0) + s.Name.Length;
+            2_000 + (s.EnrolledScopes.Count * 200) + (s.EnrolledAssociationIds.Count * 80) + (s.Skips.Count * 200) + (s.ArMessage?.Length ?? 0) + s.Name.Length;
     }
 }

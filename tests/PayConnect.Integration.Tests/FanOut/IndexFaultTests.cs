@@ -161,6 +161,29 @@ public sealed class IndexFaultTests(Emulators emulators)
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Skip_StorageFailureAtEachWrite_ThenRetry_TheSkipIsKept_AndEveryRunStillGoesOutOnce(bool crash)
+    {
+        await using var h = await StartAsync(emulators, faulty: true);
+        var party = await h.PartyAsync();
+        var ids = await FailEachWriteAsync(
+            h,
+            crash,
+            () => h.CreateAsync(party, new { kind = "Monthly" }, "2026-03-10"),
+            id => h.Client.Post($"/api/firms/{Firm}/schedules/{id}/skips", new { date = "2026-03-10", reason = "Paying by cheque" }));
+
+        foreach (var id in ids)
+        {
+            var skips = (await h.ScheduleAsync(id))["skips"]!.AsArray();
+            Assert.Equal("2026-03-10", Assert.Single(skips)!["date"]!.GetValue<string>());
+        }
+
+        // The skipped date's run still goes out (the engine records it Skipped), and so does the next one.
+        await AssertEachRunSentOnceAsync(h, ids, March10, March10.PlusMonths(1));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task FanOut_StorageFailureAtEachWrite_ThenTheNextTick_SendsEveryRunOnce_AndTheNextOnes(bool crash)
     {
         await using var h = await StartAsync(emulators, faulty: true);
