@@ -70,6 +70,17 @@ public sealed record DueIndexLease(string LeasedPartition, string Owner, Instant
     public string Key => LeasedPartition;
 }
 
+/// <summary>What the last reconciliation of schedules with the due index found and repaired (counts only).</summary>
+public sealed record DueIndexReconciliationReport(Instant RanAt, int SchedulesChecked, int EntriesChecked, int Repairs) : IFirmRecord
+{
+    public static string Table => "DueIndex";
+
+    public string Key => "reconciliation";
+
+    /// <summary>Repairs by kind (<see cref="DueIndexRepairKind"/> names).</summary>
+    public IReadOnlyDictionary<string, int> RepairsByKind { get; init; } = new Dictionary<string, int>();
+}
+
 /// <summary>
 /// Keeps the due index in step with schedules. Every write of a schedule goes through <see cref="SaveAsync"/>, which keeps
 /// this rule whatever write fails or process dies: an Active schedule's next run always has an entry, because the entry
@@ -347,4 +358,8 @@ public sealed class DueIndex(IRecordStore store, IClock? clock = null, ILogger<D
             _logger.LogInformation("The fan-out lease on {Partition} was not released ({ErrorType}); it runs out by itself", lease.Value.LeasedPartition, ex.GetType().Name);
         }
     }
+
+    /// <summary>The last reconciliation's report, if one ran.</summary>
+    public async Task<DueIndexReconciliationReport?> LastReconciliationAsync(CancellationToken ct) =>
+        (await store.GetAsync<DueIndexReconciliationReport>(DueIndexCursor.Partition, "reconciliation", ct).ConfigureAwait(false))?.Value;
 }

@@ -63,9 +63,11 @@ public sealed class HealthTests(Emulators emulators)
 
         Assert.Equal(503, response.Status);
         var body = response.Json!.AsObject();
-        Assert.Equal(["dependencies", "status"], body.Select(p => p.Key).Order());
+        Assert.Equal(["dependencies", "dueIndex", "status"], body.Select(p => p.Key).Order());
         Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
         Assert.All(body["dependencies"]!.AsObject(), d => Assert.Equal(["status"], d.Value!.AsObject().Select(p => p.Key)));
+        Assert.Equal(["lastReconciledAt", "repairs"], body["dueIndex"]!.AsObject().Select(p => p.Key).Order());
+        Assert.All(body["dueIndex"]!.AsObject(), p => Assert.Null(p.Value));
         foreach (var leak in new[] { "localhost", "127.0.0.1", "devstoreaccount1", "c2VjcmV0", "Exception", "Endpoint", ":1" })
         {
             Assert.DoesNotContain(leak, response.Body, StringComparison.OrdinalIgnoreCase);
