@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using FluentValidation;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using NodaTime;
 using PayConnect.Api;
 using PayConnect.Connect;
@@ -11,64 +15,84 @@ using PayConnect.Storage;
 namespace PayConnect.Functions.Http;
 
 /// <summary>What a handler gets from a request once it is authenticated, scoped and parsed.</summary>
+/// <param name="Caller">Who is calling.</param>
+/// <param name="FirmId">The firm of the route (the caller's own).</param>
+/// <param name="Body">The hand-read body of operations not yet converted to request records; null for typed ones.</param>
+/// <param name="Paging">The page size and continuation of a listing.</param>
+/// <param name="IfMatch">The one entity tag of If-Match; null when absent or *.</param>
+/// <param name="Query">The query string.</param>
 public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query);
 
 /// <summary>
 /// The one pipeline every HTTP function goes through: authenticate, keep the caller inside its firm (another
-/// firm's records answer 404), check the role, parse body and paging into field errors, replay
-/// <c>Idempotency-Key</c> repeats, and turn the handler's <see cref="ApiResult"/> into HTTP with RFC 9457
-/// problem details.
+/// firm's records answer 404), check the role, read the body into its request record and validate it (or, for
+/// operations not yet converted, parse it for the handler), read paging and <c>If-Match</c>, replay
+/// <c>Idempotency-Key</c> repeats, and turn the handler's <see cref="ApiResult"/> into HTTP, errors as RFC 9457
+/// problem details written by the framework's <see cref="IProblemDetailsService"/>.
 /// </summary>
-public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock clock, ILogger<HttpApi> logger)
+public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock clock, IServiceProvider services, ILogger<HttpApi> logger)
 {
     public const int MaxBodyBytes = 256 * 1024;
-    private const string ProblemBase = "https://payconnect.dev/problems/";
 
+    /// <summary>How long a request holding an Idempotency-Key may run before its key is free again (its process died).</summary>
+    public static readonly Duration IdempotencyInProgressTimeout = Duration.FromMinutes(5);
+
+    private delegate Task<object?> BodyReader(string text, FieldErrors errors, CancellationToken cancellationToken);
+
+    /// <summary>An operation without a body.</summary>
     public Task<IResult> Handle(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken) =>
-        RunAsync(request, firmId, roles, readBody: false, idempotent: false, handler, cancellationToken);
+        RunAsync(request, firmId, roles, null, idempotent: false, (r, _, c) => handler(r, c), cancellationToken);
 
+    /// <summary>An operation whose body is the request record <typeparamref name="TRequest"/>, validated before the handler runs.</summary>
+    public Task<IResult> Handle<TRequest>(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, TRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken)
+        where TRequest : class =>
+        RunAsync(request, firmId, roles, Typed<TRequest>(), idempotent: false, (r, body, c) => handler(r, (TRequest)body!, c), cancellationToken);
+
+    /// <summary>A creating POST with a typed body: a repeat with the same <c>Idempotency-Key</c> returns the first result.</summary>
+    public Task<IResult> HandleCreate<TRequest>(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, TRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken)
+        where TRequest : class =>
+        RunAsync(request, firmId, roles, Typed<TRequest>(), idempotent: true, (r, body, c) => handler(r, (TRequest)body!, c), cancellationToken);
+
+    /// <summary>An operation not yet converted to a request record: the handler reads <see cref="ApiRequest.Body"/> itself.</summary>
     public Task<IResult> HandleWithBody(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken) =>
-        RunAsync(request, firmId, roles, readBody: true, idempotent: false, handler, cancellationToken);
+        RunAsync(request, firmId, roles, Untyped, idempotent: false, (r, _, c) => handler(r, c), cancellationToken);
 
-    /// <summary>A creating POST: a repeat with the same <c>Idempotency-Key</c> returns the first result.</summary>
+    /// <summary>A creating POST not yet converted to a request record.</summary>
     public Task<IResult> HandleCreate(HttpRequest request, string firmId, string[] roles, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, CancellationToken cancellationToken) =>
-        RunAsync(request, firmId, roles, readBody: true, idempotent: true, handler, cancellationToken);
+        RunAsync(request, firmId, roles, Untyped, idempotent: true, (r, _, c) => handler(r, c), cancellationToken);
 
+    /// <summary>An RFC 9457 problem, written through the framework's problem-details service.</summary>
     public static IResult Problem(HttpRequest request, int status, string title, string detail, IReadOnlyDictionary<string, string[]>? errors = null)
     {
-        var body = new Dictionary<string, object?>
-        {
-            ["type"] = ProblemBase + status switch
-            {
-                400 => "validation",
-                401 => "unauthenticated",
-                403 => "forbidden",
-                404 => "not-found",
-                409 => "conflict",
-                412 => "precondition-failed",
-                503 => "dependency-unavailable",
-                _ => "error",
-            },
-            ["title"] = title,
-            ["status"] = status,
-            ["detail"] = detail,
-            ["instance"] = request.Path.Value,
-        };
-        if (errors is not null)
-        {
-            body["errors"] = errors;
-        }
+        var problem = errors is null
+            ? new ProblemDetails()
+            : new HttpValidationProblemDetails(errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal));
+        problem.Type = ApiProblems.TypeOf(status);
+        problem.Title = title;
+        problem.Status = status;
+        problem.Detail = detail;
+        problem.Instance = request.Path.Value;
+        return TypedResults.Problem(problem);
+    }
 
-        return Results.Json(body, RecordJson.Options, "application/problem+json", status);
+    private static Task<object?> Untyped(string text, FieldErrors errors, CancellationToken cancellationToken) =>
+        Task.FromResult<object?>(JsonBody.Parse(text, errors));
+
+    private BodyReader Typed<TRequest>()
+        where TRequest : class
+    {
+        var validator = services.GetService<IValidator<TRequest>>()
+            ?? throw new InvalidOperationException($"No validator is registered for {typeof(TRequest).Name}; add a RequestValidator<{typeof(TRequest).Name}>.");
+        return async (text, errors, ct) => await RequestReader.ReadAsync(text, validator, errors, ct);
     }
 
     private async Task<IResult> RunAsync(
         HttpRequest request,
         string firmId,
         string[] roles,
-        bool readBody,
+        BodyReader? readBody,
         bool idempotent,
-        Func<ApiRequest, CancellationToken, Task<ApiResult>> handler,
+        Func<ApiRequest, object?, CancellationToken, Task<ApiResult>> handler,
         CancellationToken cancellationToken)
     {
         var resolution = callers.Resolve(request);
@@ -91,14 +115,15 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
 
         var errors = new FieldErrors();
         var paging = ReadPaging(request, errors);
+        var ifMatch = ReadIfMatch(request, errors);
         string? bodyText = null;
-        JsonBody? body = null;
-        if (readBody)
+        object? body = null;
+        if (readBody is not null)
         {
             bodyText = await ReadBodyAsync(request, errors, cancellationToken);
             if (bodyText is not null)
             {
-                body = JsonBody.Parse(bodyText, errors);
+                body = await readBody(bodyText, errors, cancellationToken);
             }
         }
 
@@ -113,13 +138,14 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
             return Problem(request, 400, "Invalid request", "The request has invalid fields.", errors.ToDictionary());
         }
 
-        var apiRequest = new ApiRequest(caller, firmId, body, paging!, IfMatch(request), request.Query);
+        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query);
+        Func<ApiRequest, CancellationToken, Task<ApiResult>> bound = (r, c) => handler(r, body, c);
         if (idempotencyKey.Length == 0)
         {
-            return await InvokeAsync(request, handler, apiRequest, cancellationToken);
+            return await InvokeAsync(request, bound, apiRequest, cancellationToken);
         }
 
-        return await WithIdempotencyAsync(request, firmId, idempotencyKey, bodyText ?? string.Empty, handler, apiRequest, cancellationToken);
+        return await WithIdempotencyAsync(request, firmId, idempotencyKey, bodyText ?? string.Empty, bound, apiRequest, cancellationToken);
     }
 
     private async Task<IResult> WithIdempotencyAsync(
@@ -134,32 +160,48 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         var recordKey = Hash(request.Method + " " + request.Path.Value + " " + key);
         var requestHash = Hash(bodyText);
         var existing = await store.GetAsync<IdempotencyRecord>(firmId, recordKey, cancellationToken);
-        if (existing is null)
+        Stored<IdempotencyRecord>? claimed = null;
+        try
+        {
+            var now = clock.GetCurrentInstant();
+            if (existing is null)
+            {
+                claimed = await store.InsertAsync(firmId, new IdempotencyRecord(recordKey, requestHash, null, null, null, null, now), cancellationToken);
+            }
+            else if (existing.Value.Status is null && now - existing.Value.CreatedAt >= IdempotencyInProgressTimeout)
+            {
+                // The request that held the key never finished (its process died): the key is free again.
+                logger.LogWarning("Taking over an Idempotency-Key on {Path} left in progress since {CreatedAt}", request.Path.Value, existing.Value.CreatedAt);
+                claimed = await store.ReplaceAsync(firmId, new IdempotencyRecord(recordKey, requestHash, null, null, null, null, now), existing.ETag, cancellationToken);
+            }
+        }
+        catch (ConcurrencyException)
+        {
+            // Another request with the same key claimed it first.
+            existing = await store.GetAsync<IdempotencyRecord>(firmId, recordKey, cancellationToken);
+        }
+
+        if (claimed is not null)
         {
             try
             {
-                existing = await store.InsertAsync(firmId, new IdempotencyRecord(recordKey, requestHash, null, null, null, null, clock.GetCurrentInstant()), cancellationToken);
                 var result = await handler(apiRequest, cancellationToken);
                 if (result is ApiResult.Created or ApiResult.Ok or ApiResult.NoContent)
                 {
                     var (status, createdAt, createdETag, json) = Describe(result);
-                    await store.ReplaceAsync(firmId, existing.Value with { Status = status, Location = createdAt, ETag = createdETag, Body = json }, existing.ETag, cancellationToken);
+                    await store.ReplaceAsync(firmId, claimed.Value with { Status = status, Location = createdAt, ETag = createdETag, Body = json }, claimed.ETag, cancellationToken);
                 }
                 else
                 {
                     // A rejected request changed nothing, so the key may be used again once the input is fixed.
-                    await store.DeleteAsync<IdempotencyRecord>(firmId, recordKey, existing.ETag, cancellationToken);
+                    await store.DeleteAsync<IdempotencyRecord>(firmId, recordKey, claimed.ETag, cancellationToken);
                 }
 
                 return ToHttp(request, result);
             }
-            catch (ConcurrencyException)
-            {
-                existing = await store.GetAsync<IdempotencyRecord>(firmId, recordKey, cancellationToken);
-            }
             catch
             {
-                await store.DeleteAsync<IdempotencyRecord>(firmId, recordKey, null, CancellationToken.None);
+                await ReleaseAsync(firmId, claimed);
                 throw;
             }
         }
@@ -190,6 +232,19 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         return Results.Content(existing.Value.Body ?? string.Empty, "application/json", Encoding.UTF8, existing.Value.Status.Value);
     }
 
+    /// <summary>Frees a key whose request failed, unless another request has taken it over meanwhile.</summary>
+    private async Task ReleaseAsync(string firmId, Stored<IdempotencyRecord> claimed)
+    {
+        try
+        {
+            await store.DeleteAsync<IdempotencyRecord>(firmId, claimed.Value.Key, claimed.ETag, CancellationToken.None);
+        }
+        catch (ConcurrencyException)
+        {
+            // Taken over after the in-progress timeout: the record is the other request's now.
+        }
+    }
+
     private async Task<IResult> InvokeAsync(HttpRequest request, Func<ApiRequest, CancellationToken, Task<ApiResult>> handler, ApiRequest apiRequest, CancellationToken cancellationToken)
     {
         try
@@ -202,6 +257,9 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         }
     }
 
+    /// <summary>Request and response records go out in the contract's JSON; bodies of operations not yet converted as before.</summary>
+    private static JsonSerializerOptions JsonFor(object body) => ApiContract.IsContractType(body.GetType()) ? ApiJson.Options : RecordJson.Options;
+
     private static IResult ToHttp(HttpRequest request, ApiResult result)
     {
         var headers = request.HttpContext.Response.Headers;
@@ -213,7 +271,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
                     headers.ETag = ok.ETag;
                 }
 
-                return Results.Json(ok.Body, RecordJson.Options, "application/json", 200);
+                return Results.Json(ok.Body, JsonFor(ok.Body), "application/json", 200);
             case ApiResult.Created created:
                 if (created.ETag is not null)
                 {
@@ -221,7 +279,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
                 }
 
                 headers.Location = created.Location;
-                return Results.Json(created.Body, RecordJson.Options, "application/json", 201);
+                return Results.Json(created.Body, JsonFor(created.Body), "application/json", 201);
             case ApiResult.NoContent:
                 return Results.StatusCode(204);
             case ApiResult.NotFound notFound:
@@ -242,8 +300,8 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
 
     private static (int Status, string? Location, string? ETag, string Json) Describe(ApiResult result) => result switch
     {
-        ApiResult.Created c => (201, c.Location, c.ETag, JsonSerializer.Serialize(c.Body, RecordJson.Options)),
-        ApiResult.Ok o => (200, null, o.ETag, JsonSerializer.Serialize(o.Body, RecordJson.Options)),
+        ApiResult.Created c => (201, c.Location, c.ETag, JsonSerializer.Serialize(c.Body, JsonFor(c.Body))),
+        ApiResult.Ok o => (200, null, o.ETag, JsonSerializer.Serialize(o.Body, JsonFor(o.Body))),
         _ => (204, null, null, string.Empty),
     };
 
@@ -296,10 +354,26 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
         return Encoding.UTF8.GetString(buffer, 0, total);
     }
 
-    private static string? IfMatch(HttpRequest request)
+    /// <summary>
+    /// The one entity tag of <c>If-Match</c> (null when absent or <c>*</c>). Anything else (no quotes, several tags)
+    /// is a field error: the storage would otherwise refuse it with an error of its own.
+    /// </summary>
+    private static string? ReadIfMatch(HttpRequest request, FieldErrors errors)
     {
-        var value = request.Headers.IfMatch.ToString();
-        return value.Length == 0 || value == "*" ? null : value;
+        var values = request.Headers.IfMatch;
+        var value = values.ToString().Trim();
+        if (values.Count == 0 || value.Length == 0 || value == "*")
+        {
+            return null;
+        }
+
+        if (!EntityTagHeaderValue.TryParseStrictList(values, out var tags) || tags.Count != 1 || tags[0].Equals(EntityTagHeaderValue.Any))
+        {
+            errors.Add("If-Match", "Must be one entity tag as received in the ETag header (a quoted string such as \"abc\" or W/\"abc\"), or *.");
+            return null;
+        }
+
+        return value;
     }
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));

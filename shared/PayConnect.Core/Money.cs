@@ -37,6 +37,9 @@ public static class Currencies
 
     public static bool IsSupported(string? code) => code is not null && Exponents.ContainsKey(code);
 
+    /// <summary>The supported ISO 4217 codes, in code order.</summary>
+    public static IReadOnlyList<string> Supported { get; } = Exponents.Keys.Order(StringComparer.Ordinal).ToList();
+
     /// <summary>Number of decimal places of the currency's minor unit (2 for USD, 0 for JPY).</summary>
     public static int Exponent(string code) =>
         Exponents.TryGetValue(code, out var e) ? e : throw new ArgumentException($"Unsupported currency '{code}'.", nameof(code));

@@ -4,8 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using NodaTime;
+using FluentValidation;
 using PayConnect.Connect;
+using PayConnect.Firms;
 using PayConnect.Mms;
+using PayConnect.Payers;
 using PayConnect.Runs;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
@@ -28,7 +31,7 @@ public static class ServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        services.AddSettings<AzureOptions>();
+        services.AddSettings<AzureOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<StorageOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<ServiceBusOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<RunDrainOptions>();
@@ -53,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<RunDrainOptions>>().Value.ToDrainOptions());
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
+        services.TryAddSingleton<BacklogProbe>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MirrorMmsConnector>();
@@ -70,6 +74,7 @@ public static class ServiceCollectionExtensions
                 ConnectCallback = sp.GetRequiredService<MmsNetworkPolicy>().ConnectAsync,
             });
         services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
+        services.AddRequestValidators();
         services.TryAddSingleton<FirmHandlers>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
@@ -80,6 +85,20 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IScheduleScan, TableScheduleScan>();
         services.TryAddSingleton<DueIndexReconciler>();
         services.AddPayConnectRuns();
+        return services;
+    }
+
+    /// <summary>Every request validator of the domain, as <c>IValidator&lt;TRequest&gt;</c> (stateless, so singletons).</summary>
+    public static IServiceCollection AddRequestValidators(this IServiceCollection services)
+    {
+        foreach (var type in typeof(FirmHandlers).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false, IsGenericTypeDefinition: false }))
+        {
+            foreach (var contract in type.GetInterfaces().Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IValidator<>)))
+            {
+                services.TryAddSingleton(contract, type);
+            }
+        }
+
         return services;
     }
 }

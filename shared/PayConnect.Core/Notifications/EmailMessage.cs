@@ -1,13 +1,17 @@
 namespace PayConnect.Notifications;
 
-/// <summary>A recipient: an address and an optional display name.</summary>
+/// <summary>A recipient: a plain address (<see cref="EmailAddresses.IsPlain"/>) and an optional display name.</summary>
 public sealed record EmailAddress
 {
+    /// <exception cref="ArgumentException">
+    /// The address is not plain: sending to it can never succeed, so the outbox records such an email as rejected
+    /// instead of retrying it.
+    /// </exception>
     public EmailAddress(string address, string? displayName = null)
     {
-        if (string.IsNullOrWhiteSpace(address) || address.Any(char.IsWhiteSpace) || !address.Contains('@', StringComparison.Ordinal))
+        if (!EmailAddresses.IsPlain(address))
         {
-            throw new ArgumentException("An email address needs a local part, '@' and a domain, without spaces.", nameof(address));
+            throw new ArgumentException("An email address must be a plain address such as name@example.com (no display name, brackets, quotes or list).", nameof(address));
         }
 
         EmailText.EnsureSingleLine(displayName, nameof(displayName));

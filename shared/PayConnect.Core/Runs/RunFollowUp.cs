@@ -98,7 +98,11 @@ public sealed class RunFollowUp(
         var r = run.Value;
         for (var round = 0; round < 3; round++)
         {
-            var schedule = await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
+            // The schedule as this delivery read it is enough to see that more runs are coming; an end is written
+            // with its ETag, so a stale copy only costs a second read.
+            var schedule = round == 0 && context.ScheduleRead
+                ? context.Schedule
+                : await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
             context.Schedule = schedule;
             context.ScheduleRead = true;
             if (schedule is null || schedule.Value.State == ScheduleState.Ended || schedule.Value.Lifetime == ScheduleLifetime.NoEnrollments)
@@ -122,6 +126,13 @@ public sealed class RunFollowUp(
 
                 var runs = await ledger.RunsOfScheduleAsync(context.FirmId, s.Id, cancellationToken).ConfigureAwait(false);
                 if (runs.Any(other => other.Value.RunKey != r.RunKey && !other.Value.IsFinal))
+                {
+                    return RunStep.Done;
+                }
+
+                // The last run sent has no record until it begins (it waits for the run before it); runs begin in date
+                // order, so once it has one, every run sent has. It ends the schedule itself when it finishes.
+                if (s.LastSentRunDate is { } lastSent && lastSent > r.RunDate && runs.All(other => other.Value.RunDate != lastSent))
                 {
                     return RunStep.Done;
                 }

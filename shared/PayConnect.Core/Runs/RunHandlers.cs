@@ -1,13 +1,38 @@
+using FluentValidation;
 using NodaTime;
 using NodaTime.Text;
 using PayConnect.Api;
+using PayConnect.Api.Validation;
 using PayConnect.Connect;
 using PayConnect.Mms;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Runs;
 
 /// <summary>A run as the API shows it: what it allocated, charged and why it stopped. Never the payment token.</summary>
+/// <param name="RunKey">firmId/scheduleId/yyyy-MM-dd.</param>
+/// <param name="ScheduleId">The schedule.</param>
+/// <param name="RunDate">The occurrence date, in the firm's time zone.</param>
+/// <param name="State">Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed or Skipped.</param>
+/// <param name="Attempt">The charge attempt (1, or more after soft declines).</param>
+/// <param name="Lines">The invoices the run pays, oldest first, with each payment reference.</param>
+/// <param name="AmountMinor">The run's charge, in minor units.</param>
+/// <param name="Currency">ISO 4217 code.</param>
+/// <param name="ChargeId">The gateway's id of the charge.</param>
+/// <param name="SettlementPending">The charge is accepted but settles later (ACH).</param>
+/// <param name="FailureCode">Why it failed or was skipped (decline code, mms_unavailable, paused...).</param>
+/// <param name="FailureReason">The same, for people.</param>
+/// <param name="SkippedBy">Who stopped it, when a person did.</param>
+/// <param name="RetryOn">After a soft decline: when the next attempt runs.</param>
+/// <param name="ParkedUntil">While the gateway could not confirm the charge: when it is checked again.</param>
+/// <param name="Approval">Why it waits for approval, and what staff decided.</param>
+/// <param name="Events">Every attempt and everything that held the run up, oldest first.</param>
+/// <param name="PayerId">The payer.</param>
+/// <param name="PaymentMethodId">The payment method charged.</param>
+/// <param name="BankAccountId">The deposit account.</param>
+/// <param name="CreatedAt">When the run was first recorded.</param>
+/// <param name="UpdatedAt">When it last changed.</param>
 public sealed record RunView(
     string RunKey,
     string ScheduleId,
@@ -30,8 +55,14 @@ public sealed record RunView(
     string? PaymentMethodId,
     string? BankAccountId,
     Instant CreatedAt,
-    Instant UpdatedAt)
+    Instant UpdatedAt) : IExample<RunView>
 {
+    public static RunView Example => new(
+        "smith-jones/as_0195f1c2a3b4/2026-03-02", "as_0195f1c2a3b4", new LocalDate(2026, 3, 2), RunState.Posted, 1,
+        [new RunLine("INV-1001", "C-100", "M-100-1", 120000, 120000, "PC-7KQ2MZ9WXA")], 120000, "USD", "pi_3Pq1", false,
+        null, null, null, null, null, null, [new RunEvent(Instant.FromUtc(2026, 3, 2, 15, 0), "Charged", null, "Charge approved.", 120000, 1)],
+        "py_0195f1c2a3b4", "pm_0195f1c2a3b4", "ba_0195f1c2a3b4", Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+
     public static RunView Of(RunRecord r) => new(
         r.RunKey, r.ScheduleId, r.RunDate, r.State, r.Attempt, r.Lines, r.AmountMinor, r.Currency, r.ChargeId, r.SettlementPending,
         r.FailureCode, r.FailureReason, r.SkippedBy, r.RetryOn, r.ParkedUntil, r.Approval, r.Events,
@@ -43,7 +74,7 @@ public sealed record RunView(
 /// for approval (SPEC §1 Approval ceiling). Approval re-checks every line against the MMS and the holds now, so a run
 /// approved days later never pays what has been paid meanwhile.
 /// </summary>
-public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnector mms, RunRetries retries, IRunQueue queue, LedgerMigration migration, IClock clock)
+public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnector mms, RunRetries retries, IRunQueue queue, LedgerMigration migration, RunFollowUp followUp, IClock clock)
 {
     public const int MaxReasonLength = 250;
 
@@ -104,11 +135,11 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
                 }
             }
 
-            return new ApiResult.Ok(new { items = runs, continuation = queued.Continuation });
+            return new ApiResult.Ok(new Page<RunView>(runs, queued.Continuation));
         }
 
         var page = await ledger.RunsAsync(firmId, scheduleId, paging.PageSize, paging.Continuation, r => wanted is null || r.State == wanted, ct);
-        return new ApiResult.Ok(new { items = page.Items.Select(i => RunView.Of(i.Value)).ToList(), continuation = page.Continuation });
+        return new ApiResult.Ok(Page<RunView>.From(page, RunView.Of));
     }
 
     /// <summary>Approves a run waiting for approval: its lines are re-checked against what is available now, then it is charged.</summary>
@@ -194,6 +225,10 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
                 {
                     await SendAsync(firmId, approved, now, ct);
                 }
+                else
+                {
+                    await FinishedAsync(firmId, new Stored<RunRecord>(approved, etags[0]!), ct);
+                }
 
                 return new ApiResult.Ok(RunView.Of(approved), etags[0]);
             }
@@ -211,21 +246,13 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
     }
 
     /// <summary>Declines a run waiting for approval: it is skipped (who and why recorded) and its holds released.</summary>
-    public async Task<ApiResult> DeclineAsync(string firmId, string scheduleId, string date, JsonBody body, string by, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> DeclineAsync(string firmId, string scheduleId, string date, DeclineRunRequest request, string by, string? ifMatch, CancellationToken ct)
     {
-        var reason = body.String("reason", required: true, maxLength: MaxReasonLength);
+        var reason = request.Reason;
         var (errors, runDate) = Validate(scheduleId, date);
-        foreach (var (field, messages) in errors.ToDictionary())
+        if (errors.Any)
         {
-            foreach (var message in messages)
-            {
-                body.Errors.Add(field, message);
-            }
-        }
-
-        if (body.Errors.Any)
-        {
-            return new ApiResult.Invalid(body.Errors);
+            return new ApiResult.Invalid(errors);
         }
 
         await migration.EnsureAsync(firmId, ct);
@@ -247,13 +274,21 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
 
         try
         {
-            var declined = await ledger.ReleaseAsync(firmId, run, run.Value.DeclineApproval(by, reason!, clock.GetCurrentInstant()), clock.GetCurrentInstant, 8, ct);
+            var declined = await ledger.ReleaseAsync(firmId, run, run.Value.DeclineApproval(by, reason, clock.GetCurrentInstant()), clock.GetCurrentInstant, 8, ct);
+            await FinishedAsync(firmId, declined, ct);
             return new ApiResult.Ok(RunView.Of(declined.Value), declined.ETag);
         }
         catch (ConcurrencyException)
         {
             return ApiResult.StaleETag();
         }
+    }
+
+    /// <summary>A staff decision finished the run: if it was the schedule's last, the schedule ends (SPEC §1 Lifetime).</summary>
+    private async Task FinishedAsync(string firmId, Stored<RunRecord> run, CancellationToken ct)
+    {
+        var key = new RunKey(firmId, run.Value.ScheduleId, run.Value.RunDate);
+        await followUp.CompleteScheduleAsync(new RunContext(key, new RunMessage(key.Format()), 1), run, ct);
     }
 
     /// <summary>The approved run goes to the queue now; the retry index brings it too if this send is lost.</summary>
@@ -287,4 +322,16 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
 
         return (errors, parsed.Success ? parsed.Value : default);
     }
+}
+
+/// <summary>Declines a run waiting for approval.</summary>
+/// <param name="Reason">Why, for the run's record (at most 250 characters).</param>
+public sealed record DeclineRunRequest(string Reason) : IExample<DeclineRunRequest>
+{
+    public static DeclineRunRequest Example => new("The client pays this month by cheque.");
+}
+
+public sealed class DeclineRunRequestValidator : RequestValidator<DeclineRunRequest>
+{
+    public DeclineRunRequestValidator() => RuleFor(x => x.Reason).Text(RunHandlers.MaxReasonLength).NoCardNumber();
 }

@@ -276,6 +276,75 @@ public sealed class DueIndex(IRecordStore store, IClock? clock = null, ILogger<D
         }
     }
 
+    /// <summary>
+    /// When the oldest run that the fan-out should have sent by <paramref name="now"/> but has not became due: the start,
+    /// in its firm's zone, of the earliest run date among index entries whose date has begun at their firm (an entry
+    /// leaves the index only once its runs are on the queue). Null when nothing due is waiting. Reads the cursor and the
+    /// date partitions from it on, at most <paramref name="maxEntries"/> entries; <c>Complete</c> is false when it
+    /// stopped there (the answer is then the oldest among what it read).
+    /// </summary>
+    public async Task<(Instant? DueSince, bool Complete)> OldestUnsentAsync(Instant now, int maxEntries, CancellationToken ct)
+    {
+        var cursor = await CursorAsync(ct).ConfigureAwait(false);
+        if (cursor is null)
+        {
+            return (null, true);
+        }
+
+        var zones = new Dictionary<string, DateTimeZone?>(StringComparer.Ordinal);
+        Instant? oldest = null;
+        var read = 0;
+        for (var date = cursor.Value; date <= FirmClock.LatestLocalDate(now); date = date.PlusDays(1))
+        {
+            for (var bucket = 0; bucket < Buckets; bucket++)
+            {
+                string? continuation = null;
+                do
+                {
+                    var page = await store.ListAsync<DueIndexEntry>(PartitionOf(date, bucket), string.Empty, 500, continuation, null, ct).ConfigureAwait(false);
+                    foreach (var entry in page.Items)
+                    {
+                        if (++read > maxEntries)
+                        {
+                            return (oldest, false);
+                        }
+
+                        // An entry that carries its firm's zone needs no settings read; a write-ahead does.
+                        var carried = entry.Value.TimeZone is { } id ? DateTimeZoneProviders.Tzdb.GetZoneOrNull(id) : null;
+                        if (carried is not null)
+                        {
+                            zones.TryAdd(entry.Value.FirmId, carried);
+                        }
+
+                        if (!zones.TryGetValue(entry.Value.FirmId, out var zone))
+                        {
+                            zone = (await store.GetAsync<FirmSettings>(entry.Value.FirmId, "settings", ct).ConfigureAwait(false))?.Value.Zone();
+                            zones[entry.Value.FirmId] = zone;
+                        }
+
+                        // A firm that no longer exists is never sent to (the fan-out skips it): not a lagging run.
+                        if (zone is not null && entry.Value.RunDate <= FirmClock.TodayIn(zone, now))
+                        {
+                            var since = entry.Value.RunDate.AtStartOfDayInZone(zone).ToInstant();
+                            oldest = oldest is null || since < oldest ? since : oldest;
+                        }
+                    }
+
+                    continuation = page.Continuation;
+                }
+                while (continuation is not null);
+            }
+
+            // No zone starts the next date before its UTC start less 14 hours: past that, nothing later is older.
+            if (oldest is { } found && date.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() - Duration.FromHours(14) >= found)
+            {
+                break;
+            }
+        }
+
+        return (oldest, true);
+    }
+
     /// <summary>Makes sure the fan-out sweeps <paramref name="date"/>: lowers the cursor to it when it is later (or missing).</summary>
     /// <returns>True when the cursor was moved.</returns>
     public async Task<bool> LowerCursorAsync(LocalDate date, CancellationToken ct)

@@ -12,8 +12,8 @@ namespace PayConnect.Infrastructure.Payments;
 public static class PaymentsServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IPaymentGateway"/> (the adapter named by <c>Gateway__Kind</c>, Sandbox when unset),
-    /// <see cref="DeclinePolicy"/> (from <c>Declines__*</c>) and their options. Invalid gateway or decline settings
+    /// Registers <see cref="IPaymentGateway"/> (the adapter named by <c>Gateway__Kind</c>, Sandbox when unset) with its
+    /// <see cref="IPaymentTokenFormat"/>, <see cref="DeclinePolicy"/> (from <c>Declines__*</c>) and their options. Invalid gateway or decline settings
     /// fail when the host starts, rather than at the first charge.
     /// </summary>
     public static IServiceCollection AddPayConnectPayments(this IServiceCollection services)
@@ -41,6 +41,12 @@ public static class PaymentsServiceCollectionExtensions
                 _ => sp.GetRequiredService<SandboxPaymentGateway>(),
             };
         });
+
+        // What a payment method token must look like: the gateway's own shape (checked when a method is saved).
+        services.TryAddSingleton<IPaymentTokenFormat>(sp =>
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.EffectiveKind == GatewayKind.Stripe
+                ? new StripePaymentTokenFormat()
+                : new SandboxPaymentTokenFormat());
 
         return services;
     }

@@ -37,7 +37,7 @@ public sealed class GatewayIdsApiTests(Emulators emulators) : ConnectApiTestBase
         var payerId = await CreatePayerAsync();
 
         var created = Ok(await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/payment-methods",
-            new { kind = "Ach", token = "cus_A|pm_B", displayName = "First Bank", last4 = "1111", mandateId = "mandate_1AcmeBank01" }), 201).Json!;
+            new { kind = "Ach", token = "pm_sandbox_ach_approve", displayName = "First Bank", last4 = "1111", mandateId = "mandate_1AcmeBank01" }), 201).Json!;
 
         Assert.Equal("mandate_1AcmeBank01", created["mandateId"]!.GetValue<string>());
     }
@@ -50,8 +50,8 @@ public sealed class GatewayIdsApiTests(Emulators emulators) : ConnectApiTestBase
     {
         var payerId = await CreatePayerAsync();
         object body = kind == "Card"
-            ? new { kind, token = "cus_A|pm_B", displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030, mandateId }
-            : new { kind, token = "cus_A|pm_B", displayName = "First Bank", last4 = "1111", mandateId };
+            ? new { kind, token = "pm_sandbox_approve", displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030, mandateId }
+            : new { kind, token = "pm_sandbox_approve", displayName = "First Bank", last4 = "1111", mandateId };
 
         var response = await Client.Post($"/api/firms/{FirmA}/payers/{payerId}/payment-methods", body);
 

@@ -269,6 +269,66 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunAboveTheSchedulesMaximum_WaitsForApproval_AndDecliningItSkipsItAndFreesItsInvoicesForTheNextRun()
+    {
+        await StartAsync();
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = Ok(await Client.Post($"/api/firms/{Firm}/payers/{party.PayerId}/schedules", new
+        {
+            paymentMethodId = party.MethodId,
+            name = "Capped Auto-Pay",
+            bankAccountId = party.BankAccountId,
+            frequency = new { kind = "Weekly" },
+            firstRunDate = "2026-03-02",
+            amountRule = new { kind = "PayAllOutstanding" },
+            maxRunAmount = 1000.00m,
+        }), 201).Json!["id"]!.GetValue<string>();
+        Ok(await Client.Put($"/api/firms/{Firm}/schedules/{schedule}/enrollments", new { associationIds = new[] { party.AssociationId } }), 200);
+
+        SetFirmTime(2026, 3, 2);
+        await SettleAsync();
+        var waiting = await RunAsync(schedule, "2026-03-02");
+        Assert.Equal("AwaitingApproval", State(waiting));
+        Assert.Contains("maximum", waiting["approval"]!["requiredBecause"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        var declined = Ok(await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/decline", new { reason = "The client pays this one by cheque." }), 200).Json!;
+        Assert.Equal("Skipped", State(declined));
+        Assert.Contains("cheque", declined["failureReason"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(Ok(await Client.Get($"/api/firms/{Firm}/runs?state=AwaitingApproval"), 200).Json!["items"]!.AsArray());
+
+        // The declined run's holds are gone: next week's run allocates the same invoices again (and waits again).
+        SetFirmTime(2026, 3, 9);
+        await SettleAsync();
+        Assert.Equal(150025, (await RunAsync(schedule, "2026-03-09"))["amountMinor"]!.GetValue<long>());
+        Assert.Empty(Charges());
+    }
+
+    [Fact]
+    public async Task ApprovalGivenAfterThePayerPaidPartByCheque_ChargesOnlyWhatIsStillOwed()
+    {
+        await StartAsync();
+        Ok(await Client.Put($"/api/firms/{Firm}/settings", new { name = "Smith & Jones LLP", timeZone = "America/Chicago", currency = "USD", approvalThreshold = 1000.00m }), 200);
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "PayAllOutstanding" });
+        SetFirmTime(2026, 3, 2);
+        await SettleAsync();
+        Assert.Equal("AwaitingApproval", State(await RunAsync(schedule, "2026-03-02")));
+
+        // Before anyone approves, the MMS shows INV-1001 paid down to 200.00 by a cheque.
+        Ok(await Client.Post($"/api/firms/{Firm}/mms/ingest", new
+        {
+            invoices = new[] { new { number = "INV-1001", clientNumber = "C-100", matterNumber = "M-100-1", invoiceDate = "2026-01-05", dueDate = "2026-02-04", total = 1200.00m, outstandingBalance = 200.00m } },
+        }), 200);
+        Ok(await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/approve", new { }), 200);
+        await SettleAsync();
+
+        Assert.Equal(20000 + 30025, Assert.Single(Charges()).Amount.Minor);
+        Assert.Equal("Posted", State(await RunAsync(schedule, "2026-03-02")));
+    }
+
+    [Fact]
     public async Task SoftDeclinedRun_RetriedUntilTheRetriesAreUsedUp_SendsOneEmailPerSubscriber_ListingEveryAttempt()
     {
         await StartAsync(settings: s =>
@@ -342,7 +402,7 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
     {
         var payer = Ok(await Client.Post($"/api/firms/{Firm}/payers", new { name = "Payer of " + client }), 201).Json!["id"]!.GetValue<string>();
         var method = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/payment-methods",
-            new { kind = "Card", token = token + "." + payer, displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
+            new { kind = "Card", token = token + "." + client.ToLowerInvariant(), displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
         var bank = Ok(await Client.Post($"/api/firms/{Firm}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
         var association = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/associations", new { items = new[] { new { level = "Client", number = client } } }), 201)
             .Json!["items"]![0]!["id"]!.GetValue<string>();

@@ -85,7 +85,9 @@ public sealed class Client(TestHost host)
             result = task.GetType().GetProperty("Result")!.GetValue(task)!;
         }
 
-        return await Responses.ReadAsync(result, request);
+        var response = await Responses.ReadAsync(result, request);
+        ContractDocument.Check(function.Name, response);
+        return response;
     }
 
     public static Dictionary<string, string>? Match(string template, string path)

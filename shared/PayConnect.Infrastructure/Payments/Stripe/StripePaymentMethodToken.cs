@@ -4,11 +4,16 @@ namespace PayConnect.Infrastructure.Payments.Stripe;
 
 /// <summary>
 /// The token PayConnect stores for a Stripe payment method: <c>cus_…|pm_…</c>, the Customer and the
-/// PaymentMethod attached to it (off-session charges need both). Card and us_bank_account methods alike.
+/// PaymentMethod attached to it (off-session charges need both). Card and us_bank_account methods alike. A
+/// PaymentIntent's <c>payment_method</c> also takes the older Card (<c>card_</c>), BankAccount (<c>ba_</c>) and
+/// Source (<c>src_</c>) objects saved on a Customer, so those ids are accepted in the second place too.
 /// </summary>
 public sealed record StripePaymentMethodToken(string CustomerId, string PaymentMethodId)
 {
     public const char Separator = '|';
+
+    /// <summary>Prefixes of the ids a PaymentIntent accepts as its payment method.</summary>
+    public static readonly IReadOnlyList<string> PaymentMethodPrefixes = ["pm_", "card_", "ba_", "src_"];
 
     public static bool TryParse(string? token, [NotNullWhen(true)] out StripePaymentMethodToken? parsed)
     {
@@ -16,7 +21,7 @@ public sealed record StripePaymentMethodToken(string CustomerId, string PaymentM
         var parts = token?.Split(Separator);
         if (parts is not [var customer, var paymentMethod]
             || !IsId(customer, "cus_")
-            || !IsId(paymentMethod, "pm_"))
+            || !PaymentMethodPrefixes.Any(prefix => IsId(paymentMethod, prefix)))
         {
             return false;
         }

@@ -1,0 +1,98 @@
+using FluentValidation;
+using NodaTime;
+using PayConnect.Api;
+using PayConnect.Api.Validation;
+using PayConnect.Connect;
+using PayConnect.Mms;
+using PayConnect.Scheduling;
+
+namespace PayConnect.Firms;
+
+/// <summary>The firm's settings; a PUT replaces them all.</summary>
+/// <param name="Name">The firm's name as staff see it.</param>
+/// <param name="TimeZone">IANA time zone id, such as America/Chicago: run dates are days in this zone.</param>
+/// <param name="Currency">ISO 4217 code of the firm's money.</param>
+/// <param name="MmsConnector">Where the firm's MMS data comes from: Mirror (pushed by the firm's sync agent through the ingest API) or Http (an endpoint the firm hosts).</param>
+/// <param name="MmsBaseUrl">Base URL of the firm-hosted MMS endpoint: https, or http to localhost in development. Only with mmsConnector Http.</param>
+/// <param name="MmsSharedSecret">The endpoint's shared secret; write-only. Leave it out to keep the stored one while the base URL stays the same.</param>
+/// <param name="ApprovalThreshold">Runs allocating more than this (in major units of the currency) wait for staff approval; left out means 25,000.</param>
+public sealed record PutFirmSettingsRequest(
+    string Name,
+    string TimeZone,
+    string Currency = "USD",
+    MmsConnectorKind MmsConnector = MmsConnectorKind.Mirror,
+    string? MmsBaseUrl = null,
+    string? MmsSharedSecret = null,
+    decimal? ApprovalThreshold = null) : IExample<PutFirmSettingsRequest>
+{
+    public const int MinSecretLength = 32;
+    public const int MaxSecretLength = 256;
+
+    public static PutFirmSettingsRequest Example => new("Smith & Jones LLP", "America/Chicago");
+
+    // The secret never reaches a log line.
+    public override string ToString() =>
+        $"PutFirmSettingsRequest {{ Name = {Name}, TimeZone = {TimeZone}, Currency = {Currency}, MmsConnector = {MmsConnector}, MmsBaseUrl = {MmsBaseUrl}, MmsSharedSecretSet = {MmsSharedSecret is not null} }}";
+}
+
+public sealed class PutFirmSettingsRequestValidator : RequestValidator<PutFirmSettingsRequest>
+{
+    private const string HttpOnly = "Is only used with mmsConnector Http.";
+
+    public PutFirmSettingsRequestValidator()
+    {
+        RuleFor(x => x.Name).Text(200).NoCardNumber();
+
+        // The rule the fan-out and the runs resolve the zone with, so a zone accepted here always resolves there.
+        RuleFor(x => x.TimeZone).Text(64)
+            .Must(zone => zone is null || FirmClock.TryResolveZone(zone, out _, out _))
+            .WithMessage("Must be an IANA time zone id such as America/Chicago.");
+        RuleFor(x => x.Currency).OneOf(Currencies.Supported, "Must be a supported ISO 4217 currency code such as USD.");
+        RuleFor(x => x.ApprovalThreshold)
+            .Must((request, threshold) => threshold is null || !Currencies.IsSupported(request.Currency)
+                || (Currencies.TryToMinor(threshold.Value, request.Currency, out var minor) && minor > 0))
+            .WithMessage("Must be more than zero with no more decimals than the currency has.");
+        When(x => x.MmsConnector == MmsConnectorKind.Mirror, () =>
+        {
+            RuleFor(x => x.MmsBaseUrl).Null().WithMessage(HttpOnly);
+            RuleFor(x => x.MmsSharedSecret).Null().WithMessage(HttpOnly);
+        }).Otherwise(() =>
+        {
+            RuleFor(x => x.MmsBaseUrl).NotNull().WithMessage("Is required with mmsConnector Http.")
+                .Text(MmsBaseUrls.MaxLength)
+                .Must(url => MmsBaseUrls.TryParse(url, out _, out _))
+                .WithMessage((request, url) => MmsBaseUrls.TryParse(url, out _, out var problem) ? string.Empty : problem);
+            RuleFor(x => x.MmsSharedSecret).Text(PutFirmSettingsRequest.MaxSecretLength, PutFirmSettingsRequest.MinSecretLength);
+        });
+    }
+}
+
+/// <summary>The firm's settings. The MMS shared secret is never returned: only whether one is set.</summary>
+/// <param name="FirmId">The firm.</param>
+/// <param name="Name">The firm's name.</param>
+/// <param name="TimeZone">IANA time zone id.</param>
+/// <param name="Currency">ISO 4217 code.</param>
+/// <param name="MmsConnector">Where the firm's MMS data comes from.</param>
+/// <param name="MmsBaseUrl">Base URL of the firm-hosted MMS endpoint (mmsConnector Http only).</param>
+/// <param name="MmsSharedSecretSet">Whether a shared secret is stored for that endpoint.</param>
+/// <param name="ApprovalThresholdMinor">Runs allocating more than this (minor units) wait for staff approval.</param>
+/// <param name="ApprovalThresholdIsDefault">True when the firm has not set its own threshold.</param>
+/// <param name="UpdatedAt">When the settings were last written.</param>
+public sealed record FirmSettingsResponse(
+    string FirmId,
+    string Name,
+    string TimeZone,
+    string Currency,
+    MmsConnectorKind MmsConnector,
+    string? MmsBaseUrl,
+    bool MmsSharedSecretSet,
+    long ApprovalThresholdMinor,
+    bool ApprovalThresholdIsDefault,
+    Instant UpdatedAt) : IExample<FirmSettingsResponse>
+{
+    public static FirmSettingsResponse Example =>
+        new("smith-jones", "Smith & Jones LLP", "America/Chicago", "USD", MmsConnectorKind.Mirror, null, false, 2_500_000, true, Instant.FromUtc(2026, 3, 2, 15, 0));
+
+    public static FirmSettingsResponse From(FirmSettings f) =>
+        new(f.FirmId, f.Name, f.TimeZone, f.Currency, f.MmsConnector, f.MmsBaseUrl, f.MmsSharedSecret is not null, f.ApprovalThreshold(), f.ApprovalThresholdMinor is null, f.UpdatedAt);
+}
