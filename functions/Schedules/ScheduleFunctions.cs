@@ -5,7 +5,7 @@ using PayConnect.Functions.Http;
 
 namespace PayConnect.Functions.Schedules;
 
-/// <summary>Auto-Pay schedules: create, read, update, pause, resume, end, enrollments and the due-run preview.</summary>
+/// <summary>Auto-Pay schedules: create, read, update, pause, resume, end, enrollments, skipped occurrences and the due-run preview.</summary>
 public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 {
     [Function("CreateSchedule")]
@@ -43,6 +43,14 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
     [Function("PutEnrollments")]
     public Task<IResult> PutEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, r.Body!, r.IfMatch, c), ct);
+
+    [Function("CreateScheduleSkip")]
+    public Task<IResult> Skip([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/skips")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
+        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.SkipAsync(r.FirmId, scheduleId, r.Body!, r.Caller.User, r.IfMatch, c), ct);
+
+    [Function("DeleteScheduleSkip")]
+    public Task<IResult> Unskip([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "firms/{firmId}/schedules/{scheduleId}/skips/{date}")] HttpRequest req, string firmId, string scheduleId, string date, CancellationToken ct) =>
+        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.UnskipAsync(r.FirmId, scheduleId, date, r.IfMatch, c), ct);
 
     [Function("UpcomingRuns")]
     public Task<IResult> Upcoming([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/schedules/{scheduleId}/upcoming")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>

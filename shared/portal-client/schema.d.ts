@@ -620,6 +620,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/schedules/{scheduleId}/skips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create schedule skip
+         * @description Create schedule skip. Schemas follow when this operation is converted to request and response records.
+         */
+        post: operations["CreateScheduleSkip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/schedules/{scheduleId}/skips/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete schedule skip
+         * @description Delete schedule skip. Schemas follow when this operation is converted to request and response records.
+         */
+        delete: operations["DeleteScheduleSkip"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}/upcoming": {
         parameters: {
             query?: never;
@@ -873,6 +913,16 @@ export interface components {
             /** @description Whether it answered. */
             status: components["schemas"]["HealthStatus"];
         };
+        /** @description The due index's last reconciliation: a time and a count, nothing about which firm or schedule. */
+        DueIndexHealthResponse: {
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run or when it could not be read.
+             */
+            lastReconciledAt: null | string;
+            /** @description Index entries it repaired (missing, wrong or stale; each is logged and counted as a metric); non-zero is a bug to look for. */
+            repairs: null | number;
+        };
         /** @description The firm's settings. The MMS shared secret is never returned: only whether one is set. */
         FirmSettingsResponse: {
             /** @description The firm. */
@@ -911,6 +961,8 @@ export interface components {
             backlog: components["schemas"]["BacklogResponse"];
             /** @description Which backlog figures are past their limits (deadLetters, dueLag, outbox). */
             degraded: string[];
+            /** @description The last daily reconciliation of schedules with the due index and how many repairs it made. */
+            dueIndex: components["schemas"]["DueIndexHealthResponse"];
         };
         /** @enum {string} */
         HealthStatus: "Healthy" | "Degraded" | "Unhealthy";
@@ -4422,6 +4474,162 @@ export interface operations {
             };
         };
     };
+    CreateScheduleSkip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    DeleteScheduleSkip: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+                /** @description The date. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Success. This operation's request and response schemas are added when it is converted to request and response records. */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     UpcomingRuns: {
         parameters: {
             query?: never;
@@ -4705,7 +4913,11 @@ export interface operations {
                      *         "outboxPending": 0,
                      *         "outboxOldestAgeSeconds": null
                      *       },
-                     *       "degraded": []
+                     *       "degraded": [],
+                     *       "dueIndex": {
+                     *         "lastReconciledAt": "2026-03-02T09:30:00Z",
+                     *         "repairs": 0
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
@@ -4734,7 +4946,11 @@ export interface operations {
                      *         "outboxPending": 0,
                      *         "outboxOldestAgeSeconds": null
                      *       },
-                     *       "degraded": []
+                     *       "degraded": [],
+                     *       "dueIndex": {
+                     *         "lastReconciledAt": "2026-03-02T09:30:00Z",
+                     *         "repairs": 0
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
