@@ -87,6 +87,9 @@ param runsMessageTimeToLive string = 'P14D'
 @description('NCRONTAB (six fields, UTC) of the fan-out timer that queues due runs.')
 param fanOutSchedule string = '0 */5 * * * *'
 
+@description('NCRONTAB (six fields, UTC) of the daily reconciliation that repairs the due index from the schedules.')
+param reconciliationSchedule string = '0 30 3 * * *'
+
 @description('NCRONTAB (six fields, UTC) of the drain that receives and executes queued runs.')
 param runDrainSchedule string = '*/30 * * * * *'
 
@@ -335,6 +338,7 @@ module functionApp 'modules/functionapp.bicep' = {
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     runsQueueName: serviceBus.outputs.runsQueueName
     fanOutSchedule: fanOutSchedule
+    reconciliationSchedule: reconciliationSchedule
     runDrainSchedule: runDrainSchedule
     emailOutboxSchedule: emailOutboxSchedule
     runDrainTimeBudgetSeconds: runDrainTimeBudgetSeconds

@@ -1,16 +1,20 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+using NodaTime;
 using PayConnect.Api;
 using PayConnect.Functions.Http;
 using PayConnect.Infrastructure.Health;
+using PayConnect.Scheduling;
 
 namespace PayConnect.Functions.Health;
 
 /// <summary>
 /// Reports whether Table Storage and Service Bus answer (503 when either does not) and what piles up: dead-lettered
-/// runs, due lag and the email outbox (Degraded, still 200). Anonymous, so it says only that.
+/// runs, due lag and the email outbox (Degraded, still 200), and how many repairs the last due-index reconciliation
+/// made. Anonymous, so it says only that.
 /// </summary>
-public sealed class HealthFunction(HealthCheck health)
+public sealed class HealthFunction(HealthCheck health, DueIndex dueIndex, ILogger<HealthFunction> logger)
 {
     /// <summary>Whether the app's dependencies (Table Storage, Service Bus) answer; 503 when one does not.</summary>
     [Function("Health")]
@@ -20,10 +24,24 @@ public sealed class HealthFunction(HealthCheck health)
         CancellationToken cancellationToken)
     {
         // Reachable without a token in Azure (authsettingsV2 excludedPaths): a status per dependency and counts and
-        // ages, nothing else, so no host name, connection detail, run key or error text reaches an anonymous caller.
-        // HealthCheck and BacklogProbe log why. A figure that could not be read is null.
+        // ages, nothing else, so no host name, connection detail, run key, schedule or error text reaches an anonymous
+        // caller. HealthCheck and BacklogProbe log why. A figure that could not be read is null.
         var report = await health.CheckAsync(cancellationToken);
-        return Results.Json(HealthResponse.From(report), ApiJson.Options, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        var reconciliation = report.Dependencies.All(d => d.Name != "tableStorage" || d.Healthy) ? await LastReconciliationAsync(cancellationToken) : null;
+        return Results.Json(HealthResponse.From(report, reconciliation), ApiJson.Options, statusCode: report.Healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private async Task<DueIndexReconciliationReport?> LastReconciliationAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await dueIndex.LastReconciliationAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("Health: the last due-index reconciliation could not be read: {ErrorType}", ex.GetType().Name);
+            return null;
+        }
     }
 }
 
@@ -32,19 +50,21 @@ public sealed class HealthFunction(HealthCheck health)
 /// <param name="Dependencies">Each dependency by name (tableStorage, serviceBus).</param>
 /// <param name="Backlog">What piles up; a figure that could not be read is null.</param>
 /// <param name="Degraded">Which backlog figures are past their limits (deadLetters, dueLag, outbox).</param>
+/// <param name="DueIndex">The last daily reconciliation of schedules with the due index and how many repairs it made.</param>
 public sealed record HealthResponse(
     HealthStatus Status,
     IReadOnlyDictionary<string, DependencyHealthResponse> Dependencies,
     BacklogResponse Backlog,
-    IReadOnlyList<string> Degraded) : IExample<HealthResponse>
+    IReadOnlyList<string> Degraded,
+    DueIndexHealthResponse DueIndex) : IExample<HealthResponse>
 {
     public static HealthResponse Example => new(HealthStatus.Healthy, new Dictionary<string, DependencyHealthResponse>
     {
         ["tableStorage"] = new(HealthStatus.Healthy),
         ["serviceBus"] = new(HealthStatus.Healthy),
-    }, new BacklogResponse(0, 0, 0, null), []);
+    }, new BacklogResponse(0, 0, 0, null), [], new DueIndexHealthResponse(Instant.FromUtc(2026, 3, 2, 9, 30), 0));
 
-    public static HealthResponse From(HealthReport report) => new(
+    public static HealthResponse From(HealthReport report, DueIndexReconciliationReport? reconciliation) => new(
         Enum.Parse<HealthStatus>(report.Status),
         report.Dependencies.ToDictionary(d => d.Name, d => new DependencyHealthResponse(d.Healthy ? HealthStatus.Healthy : HealthStatus.Unhealthy)),
         new BacklogResponse(
@@ -52,8 +72,14 @@ public sealed record HealthResponse(
             (long?)report.Backlog?.DueLag?.TotalSeconds,
             report.Backlog?.OutboxPending,
             (long?)report.Backlog?.OutboxOldestAge?.TotalSeconds),
-        report.Backlog?.Degraded ?? []);
+        report.Backlog?.Degraded ?? [],
+        new DueIndexHealthResponse(reconciliation?.RanAt, reconciliation?.Repairs));
 }
+
+/// <summary>The due index's last reconciliation: a time and a count, nothing about which firm or schedule.</summary>
+/// <param name="LastReconciledAt">When it last ran; null before the first run or when it could not be read.</param>
+/// <param name="Repairs">Index entries it repaired (missing, wrong or stale; each is logged and counted as a metric); non-zero is a bug to look for.</param>
+public sealed record DueIndexHealthResponse(Instant? LastReconciledAt, int? Repairs);
 
 /// <summary>What piles up, as counts and ages only.</summary>
 /// <param name="DeadLetterDepth">Dead-lettered run messages (counted up to 1000).</param>

@@ -6,7 +6,7 @@ using PayConnect.Functions.Http;
 
 namespace PayConnect.Functions.Schedules;
 
-/// <summary>Auto-Pay schedules: create, read, update, pause, resume, end, enrollments and the due-run preview.</summary>
+/// <summary>Auto-Pay schedules: create, read, update, pause, resume, end, enrollments, skipped occurrences and the due-run preview.</summary>
 public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 {
     /// <summary>Sets up an Auto-Pay for a payer: which method to charge, where the money goes, how often and how much.</summary>
@@ -62,6 +62,18 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(PutEnrollmentsRequest), Response = typeof(EnrollmentsResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> PutEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
         api.Handle<PutEnrollmentsRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, body, r.IfMatch, c), ct);
+
+    /// <summary>Skips one coming occurrence: its run is recorded Skipped, with who and why, and charges nothing (200 when it was already skipped).</summary>
+    [Function("CreateScheduleSkip")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(CreateScheduleSkipRequest), Response = typeof(ScheduleResponse), Status = 201, AlsoStatuses = [200], IfMatch = true, ETag = true, Problems = [409])]
+    public Task<IResult> Skip([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/skips")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
+        api.Handle<CreateScheduleSkipRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.SkipAsync(r.FirmId, scheduleId, body, r.Caller.User, r.IfMatch, c), ct);
+
+    /// <summary>Undoes the skip of a coming occurrence: its run charges as usual.</summary>
+    [Function("DeleteScheduleSkip")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
+    public Task<IResult> Unskip([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "firms/{firmId}/schedules/{scheduleId}/skips/{date}")] HttpRequest req, string firmId, string scheduleId, string date, CancellationToken ct) =>
+        api.Handle(req, firmId, Roles.Staff, (r, c) => schedules.UnskipAsync(r.FirmId, scheduleId, date, r.IfMatch, c), ct);
 
     /// <summary>Previews a schedule's next run dates.</summary>
     [Function("UpcomingRuns")]

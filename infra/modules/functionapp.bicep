@@ -81,6 +81,9 @@ param runsQueueName string
 @description('NCRONTAB (six fields, UTC) of the fan-out timer.')
 param fanOutSchedule string
 
+@description('NCRONTAB (six fields, UTC) of the daily due-index reconciliation.')
+param reconciliationSchedule string
+
 @description('NCRONTAB (six fields, UTC) of the run-queue drain.')
 param runDrainSchedule string
 
@@ -197,6 +200,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         {
           name: 'FanOutSchedule'
           value: fanOutSchedule
+        }
+        {
+          name: 'ReconciliationSchedule'
+          value: reconciliationSchedule
         }
         {
           name: 'RunDrainSchedule'

@@ -82,6 +82,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<ScheduleHandlers>();
         services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
         services.TryAddSingleton<FanOut>();
+        services.TryAddSingleton<IScheduleScan, TableScheduleScan>();
+        services.TryAddSingleton<DueIndexReconciler>();
         services.AddPayConnectRuns();
         return services;
     }

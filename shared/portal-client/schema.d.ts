@@ -620,6 +620,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/schedules/{scheduleId}/skips": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Skips one coming occurrence: its run is recorded Skipped, with who and why, and charges nothing (200 when it was already skipped)
+         * @description Skips one coming occurrence: its run is recorded Skipped, with who and why, and charges nothing (200 when it was already skipped). Roles: FirmAdmin, FirmStaff.
+         */
+        post: operations["CreateScheduleSkip"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/schedules/{scheduleId}/skips/{date}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Undoes the skip of a coming occurrence: its run charges as usual
+         * @description Undoes the skip of a coming occurrence: its run charges as usual. Roles: FirmAdmin, FirmStaff.
+         */
+        delete: operations["DeleteScheduleSkip"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}/upcoming": {
         parameters: {
             query?: never;
@@ -885,6 +925,19 @@ export interface components {
              */
             maxRunAmount?: null | number;
         };
+        /** @description Skips one coming occurrence of the schedule: its run is recorded Skipped and charges nothing. */
+        CreateScheduleSkipRequest: {
+            /**
+             * Format: date
+             * @description A coming run date of the schedule (after today at the firm; see its upcoming preview).
+             */
+            date: string;
+            /**
+             * @description Why, for the run's record (never a card or account number).
+             * @default null
+             */
+            reason?: null | string;
+        };
         /** @description Subscribes a staff address to notifications. */
         CreateSubscriptionRequest: {
             /**
@@ -912,6 +965,16 @@ export interface components {
         DependencyHealthResponse: {
             /** @description Whether it answered. */
             status: components["schemas"]["HealthStatus"];
+        };
+        /** @description The due index's last reconciliation: a time and a count, nothing about which firm or schedule. */
+        DueIndexHealthResponse: {
+            /**
+             * Format: date-time
+             * @description When it last ran; null before the first run or when it could not be read.
+             */
+            lastReconciledAt: null | string;
+            /** @description Index entries it repaired (missing, wrong or stale; each is logged and counted as a metric); non-zero is a bug to look for. */
+            repairs: null | number;
         };
         /** @description A schedule's enrollments. */
         EnrollmentsResponse: {
@@ -985,6 +1048,8 @@ export interface components {
             backlog: components["schemas"]["BacklogResponse"];
             /** @description Which backlog figures are past their limits (deadLetters, dueLag, outbox). */
             degraded: string[];
+            /** @description The last daily reconciliation of schedules with the due index and how many repairs it made. */
+            dueIndex: components["schemas"]["DueIndexHealthResponse"];
         };
         /** @enum {string} */
         HealthStatus: "Healthy" | "Degraded" | "Unhealthy";
@@ -1510,6 +1575,8 @@ export interface components {
              * @description The last run date the fan-out has sent.
              */
             lastScheduledRunDate: null | string;
+            /** @description Occurrences skipped by staff, by date. */
+            skips: components["schemas"]["ScheduleSkipResponse"][];
             /**
              * Format: date-time
              * @description When it was created.
@@ -1527,6 +1594,23 @@ export interface components {
             items: components["schemas"]["ScheduleResponse"][];
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
+        };
+        /** @description An occurrence skipped by staff. */
+        ScheduleSkipResponse: {
+            /**
+             * Format: date
+             * @description The skipped run date at the firm.
+             */
+            date: string;
+            /** @description Who skipped it. */
+            skippedBy: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            skippedAt: string;
+            /** @description Why, when given. */
+            reason: null | string;
         };
         /**
          * @description State of an Auto-Pay schedule. Active: Runs on its occurrence dates. Paused: Runs nothing until resumed; occurrences before the resume date are never run. Ended: Never runs again.
@@ -1554,6 +1638,25 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /** @description One coming run date and whether it is skipped. */
+        UpcomingOccurrenceResponse: {
+            /**
+             * Format: date
+             * @description The run date at the firm.
+             */
+            date: string;
+            /** @description Staff skipped it: its run charges nothing. */
+            skipped: boolean;
+            /** @description Who skipped it. */
+            skippedBy: null | string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            skippedAt: null | string;
+            /** @description Why, when given. */
+            reason: null | string;
+        };
         /** @description The next run dates of a schedule as it stands. */
         UpcomingRunsResponse: {
             /** @description The schedule. */
@@ -1563,8 +1666,10 @@ export interface components {
              * @description Today at the firm, where the preview starts.
              */
             from: string;
-            /** @description The next run dates, at most count of them. */
+            /** @description The next run dates, at most count of them (skipped ones included). */
             dates: string[];
+            /** @description The same dates, each with whether staff skipped it, who, when and why. */
+            occurrences: components["schemas"]["UpcomingOccurrenceResponse"][];
         };
         /** @description A payer's new name and email; a PUT replaces both. */
         UpdatePayerRequest: {
@@ -3223,6 +3328,14 @@ export interface operations {
                      *           ],
                      *           "nextRunDate": "2026-04-01",
                      *           "lastScheduledRunDate": null,
+                     *           "skips": [
+                     *             {
+                     *               "date": "2026-05-01",
+                     *               "skippedBy": "staff@smith-jones.test",
+                     *               "skippedAt": "2026-03-02T15:00:00Z",
+                     *               "reason": "Client on holiday"
+                     *             }
+                     *           ],
                      *           "createdAt": "2026-03-02T15:00:00Z",
                      *           "updatedAt": "2026-03-02T15:00:00Z"
                      *         }
@@ -3344,6 +3457,14 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -4730,6 +4851,14 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -4846,6 +4975,14 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -4960,6 +5097,14 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -5268,6 +5413,14 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -5382,6 +5535,321 @@ export interface operations {
                      *       ],
                      *       "nextRunDate": "2026-04-01",
                      *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    CreateScheduleSkip: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "date": "2026-05-01",
+                 *       "reason": "Client on holiday"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateScheduleSkipRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    /** @description Where the created record can be read. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DeleteScheduleSkip: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+                /** @description The date. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70",
+                     *       "name": "Monthly retainer",
+                     *       "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
+                     *       "arMessage": "Auto-Pay for Acme Holdings",
+                     *       "frequency": "Monthly",
+                     *       "firstRunDate": "2026-04-01",
+                     *       "amountRule": {
+                     *         "kind": "UpTo",
+                     *         "capMinor": 50025,
+                     *         "currency": "USD"
+                     *       },
+                     *       "maxRunAmountMinor": null,
+                     *       "state": "Active",
+                     *       "endReason": null,
+                     *       "stateChangedBy": null,
+                     *       "stateChangedAt": null,
+                     *       "lifetime": "OneYear",
+                     *       "enrolledAssociationIds": [
+                     *         "client-Qy0xMDA"
+                     *       ],
+                     *       "nextRunDate": "2026-04-01",
+                     *       "lastScheduledRunDate": null,
+                     *       "skips": [
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
+                     *       ],
                      *       "createdAt": "2026-03-02T15:00:00Z",
                      *       "updatedAt": "2026-03-02T15:00:00Z"
                      *     }
@@ -5475,6 +5943,22 @@ export interface operations {
                      *       "dates": [
                      *         "2026-04-01",
                      *         "2026-05-01"
+                     *       ],
+                     *       "occurrences": [
+                     *         {
+                     *           "date": "2026-04-01",
+                     *           "skipped": false,
+                     *           "skippedBy": null,
+                     *           "skippedAt": null,
+                     *           "reason": null
+                     *         },
+                     *         {
+                     *           "date": "2026-05-01",
+                     *           "skipped": true,
+                     *           "skippedBy": "staff@smith-jones.test",
+                     *           "skippedAt": "2026-03-02T15:00:00Z",
+                     *           "reason": "Client on holiday"
+                     *         }
                      *       ]
                      *     }
                      */
@@ -5725,7 +6209,11 @@ export interface operations {
                      *         "outboxPending": 0,
                      *         "outboxOldestAgeSeconds": null
                      *       },
-                     *       "degraded": []
+                     *       "degraded": [],
+                     *       "dueIndex": {
+                     *         "lastReconciledAt": "2026-03-02T09:30:00Z",
+                     *         "repairs": 0
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
@@ -5754,7 +6242,11 @@ export interface operations {
                      *         "outboxPending": 0,
                      *         "outboxOldestAgeSeconds": null
                      *       },
-                     *       "degraded": []
+                     *       "degraded": [],
+                     *       "dueIndex": {
+                     *         "lastReconciledAt": "2026-03-02T09:30:00Z",
+                     *         "repairs": 0
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];

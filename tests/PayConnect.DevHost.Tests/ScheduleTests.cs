@@ -42,7 +42,7 @@ public sealed class ScheduleTests
     public void SampleSettings_ScheduleEveryTimerTheSpecNames()
     {
         Assert.Equal(
-            ["EmailOutboxSchedule", "FanOutSchedule", "RunDrainSchedule"],
+            ["EmailOutboxSchedule", "FanOutSchedule", "ReconciliationSchedule", "RunDrainSchedule"],
             TestFiles.Sample.Values.Keys.Where(k => k.EndsWith("Schedule", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
     }
 

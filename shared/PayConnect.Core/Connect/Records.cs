@@ -266,6 +266,12 @@ public sealed record Schedule(
 
     public Instant? StateChangedAt { get; init; }
 
+    /// <summary>Occurrences staff chose to skip (future dates only when added), oldest first: each run is recorded Skipped.</summary>
+    public IReadOnlyList<ScheduleSkip> Skips { get; init; } = [];
+
+    /// <summary>The skip of the occurrence on <paramref name="date"/>, if staff skipped it.</summary>
+    public ScheduleSkip? SkipOf(LocalDate date) => Skips.FirstOrDefault(k => k.Date == date);
+
     /// <summary>True when staff stopped it (paused, or ended by a person) — runs not yet charging are skipped.</summary>
     public bool StoppedByStaff => State == ScheduleState.Paused || (State == ScheduleState.Ended && EndReason is null or ScheduleEndReason.Staff);
 
@@ -277,3 +283,6 @@ public sealed record Schedule(
     /// <summary>The same schedule with <see cref="NextRunDate"/> recomputed from its timeline.</summary>
     public Schedule WithNextRun() => this with { NextRunDate = Timeline().NextRunDate };
 }
+
+/// <summary>One occurrence of a schedule that staff skipped: its run is recorded Skipped, by whom and why.</summary>
+public sealed record ScheduleSkip(LocalDate Date, string By, string? Reason, Instant At);

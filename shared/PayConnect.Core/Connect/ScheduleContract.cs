@@ -241,6 +241,7 @@ public sealed record ScheduleAmountRuleResponse(AmountRuleKind Kind, long? CapMi
 /// <param name="EnrolledAssociationIds">The associations it pays.</param>
 /// <param name="NextRunDate">Its next run's date at the firm; null when none is due.</param>
 /// <param name="LastScheduledRunDate">The last run date the fan-out has sent.</param>
+/// <param name="Skips">Occurrences skipped by staff, by date.</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
 public sealed record ScheduleResponse(
@@ -262,6 +263,7 @@ public sealed record ScheduleResponse(
     IReadOnlyList<string> EnrolledAssociationIds,
     LocalDate? NextRunDate,
     LocalDate? LastScheduledRunDate,
+    IReadOnlyList<ScheduleSkipResponse> Skips,
     Instant CreatedAt,
     Instant UpdatedAt) : IExample<ScheduleResponse>
 {
@@ -269,12 +271,13 @@ public sealed record ScheduleResponse(
         "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f", "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Monthly retainer",
         "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71", "Auto-Pay for Acme Holdings", "Monthly", new LocalDate(2026, 4, 1),
         new ScheduleAmountRuleResponse(AmountRuleKind.UpTo, 50025, "USD"), null, ScheduleState.Active, null, null, null, ScheduleLifetime.OneYear,
-        ["client-Qy0xMDA"], new LocalDate(2026, 4, 1), null, Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+        ["client-Qy0xMDA"], new LocalDate(2026, 4, 1), null, [ScheduleSkipResponse.Example], Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
 
     public static ScheduleResponse From(Schedule s) => new(
         s.Id, s.PayerId, s.PaymentMethodId, s.Name, s.BankAccountId, s.ArMessage, s.Frequency, s.FirstRunDate,
         new ScheduleAmountRuleResponse(s.AmountRule, s.CapMinor, s.Currency), s.MaxRunAmountMinor, s.State, s.EndReason, s.StateChangedBy,
-        s.StateChangedAt, s.Lifetime, s.EnrolledAssociationIds, s.NextRunDate, s.LastScheduledRunDate, s.CreatedAt, s.UpdatedAt);
+        s.StateChangedAt, s.Lifetime, s.EnrolledAssociationIds, s.NextRunDate, s.LastScheduledRunDate,
+        s.Skips.Select(k => new ScheduleSkipResponse(k.Date, k.By, k.At, k.Reason)).ToList(), s.CreatedAt, s.UpdatedAt);
 }
 
 /// <summary>A schedule's enrollments.</summary>
@@ -289,8 +292,47 @@ public sealed record EnrollmentsResponse(string ScheduleId, ScheduleLifetime Lif
 /// <summary>The next run dates of a schedule as it stands.</summary>
 /// <param name="ScheduleId">The schedule.</param>
 /// <param name="From">Today at the firm, where the preview starts.</param>
-/// <param name="Dates">The next run dates, at most count of them.</param>
-public sealed record UpcomingRunsResponse(string ScheduleId, LocalDate From, IReadOnlyList<LocalDate> Dates) : IExample<UpcomingRunsResponse>
+/// <param name="Dates">The next run dates, at most count of them (skipped ones included).</param>
+/// <param name="Occurrences">The same dates, each with whether staff skipped it, who, when and why.</param>
+public sealed record UpcomingRunsResponse(string ScheduleId, LocalDate From, IReadOnlyList<LocalDate> Dates, IReadOnlyList<UpcomingOccurrenceResponse> Occurrences) : IExample<UpcomingRunsResponse>
 {
-    public static UpcomingRunsResponse Example => new("as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", new LocalDate(2026, 3, 2), [new LocalDate(2026, 4, 1), new LocalDate(2026, 5, 1)]);
+    public static UpcomingRunsResponse Example => new(
+        "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", new LocalDate(2026, 3, 2), [new LocalDate(2026, 4, 1), new LocalDate(2026, 5, 1)],
+        [UpcomingOccurrenceResponse.Of(new LocalDate(2026, 4, 1), null), UpcomingOccurrenceResponse.Example]);
+}
+
+/// <summary>One coming run date and whether it is skipped.</summary>
+/// <param name="Date">The run date at the firm.</param>
+/// <param name="Skipped">Staff skipped it: its run charges nothing.</param>
+/// <param name="SkippedBy">Who skipped it.</param>
+/// <param name="SkippedAt">When.</param>
+/// <param name="Reason">Why, when given.</param>
+public sealed record UpcomingOccurrenceResponse(LocalDate Date, bool Skipped, string? SkippedBy, Instant? SkippedAt, string? Reason) : IExample<UpcomingOccurrenceResponse>
+{
+    public static UpcomingOccurrenceResponse Example => Of(new LocalDate(2026, 5, 1), new ScheduleSkip(new LocalDate(2026, 5, 1), "staff@smith-jones.test", "Client on holiday", Instant.FromUtc(2026, 3, 2, 15, 0)));
+
+    public static UpcomingOccurrenceResponse Of(LocalDate date, ScheduleSkip? skip) => new(date, skip is not null, skip?.By, skip?.At, skip?.Reason);
+}
+
+/// <summary>An occurrence skipped by staff.</summary>
+/// <param name="Date">The skipped run date at the firm.</param>
+/// <param name="SkippedBy">Who skipped it.</param>
+/// <param name="SkippedAt">When.</param>
+/// <param name="Reason">Why, when given.</param>
+public sealed record ScheduleSkipResponse(LocalDate Date, string SkippedBy, Instant SkippedAt, string? Reason) : IExample<ScheduleSkipResponse>
+{
+    public static ScheduleSkipResponse Example => new(new LocalDate(2026, 5, 1), "staff@smith-jones.test", Instant.FromUtc(2026, 3, 2, 15, 0), "Client on holiday");
+}
+
+/// <summary>Skips one coming occurrence of the schedule: its run is recorded Skipped and charges nothing.</summary>
+/// <param name="Date">A coming run date of the schedule (after today at the firm; see its upcoming preview).</param>
+/// <param name="Reason">Why, for the run's record (never a card or account number).</param>
+public sealed record CreateScheduleSkipRequest(LocalDate Date, string? Reason = null) : IExample<CreateScheduleSkipRequest>
+{
+    public static CreateScheduleSkipRequest Example => new(new LocalDate(2026, 5, 1), "Client on holiday");
+}
+
+public sealed class CreateScheduleSkipRequestValidator : RequestValidator<CreateScheduleSkipRequest>
+{
+    public CreateScheduleSkipRequestValidator() => RuleFor(x => x.Reason).Text(ScheduleHandlers.MaxSkipReasonLength, min: 0).NoCardNumber();
 }

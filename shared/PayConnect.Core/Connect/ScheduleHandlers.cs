@@ -8,11 +8,18 @@ using PayConnect.Storage;
 
 namespace PayConnect.Connect;
 
-/// <summary>Auto-Pay schedules and their enrollments; every change keeps the due index in step.</summary>
+/// <summary>
+/// Auto-Pay schedules, their enrollments and skipped occurrences; every change is saved through
+/// <see cref="DueIndex.SaveAsync"/>, which keeps the schedule's next run indexed whatever write fails.
+/// </summary>
 public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunLedger runs, IClock clock)
 {
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
+    public const int MaxSkipReasonLength = 250;
+
+    /// <summary>Skipped occurrences a schedule keeps at once.</summary>
+    public const int MaxSkips = 60;
 
     public async Task<ApiResult> CreateAsync(string firmId, string payerId, CreateScheduleRequest body, CancellationToken ct)
     {
@@ -42,8 +49,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
                 Charging = fields.Charging,
             }
             .WithNextRun();
-        var stored = await store.InsertAsync(firmId, schedule, ct);
-        await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
+        var stored = await dueIndex.SaveAsync(firmId, null, schedule, null, firm.Value.TimeZone, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", ScheduleResponse.From(schedule), stored.ETag);
     }
 
@@ -69,7 +75,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         }
 
         var changedTiming = fields.Frequency.Format() != existing.Value.Frequency || fields.FirstRunDate != existing.Value.FirstRunDate;
-        var updated = existing.Value with
+        var edited = existing.Value with
         {
             PaymentMethodId = fields.PaymentMethodId,
             Name = fields.Name,
@@ -88,7 +94,11 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
             ResumedOn = changedTiming ? firm.Value.TodayAt(clock.GetCurrentInstant()) : existing.Value.ResumedOn,
         };
-        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, ct);
+
+        // Skips of dates the new cadence no longer has would never apply.
+        var timeline = edited.Timeline().Resume(firm.Value.TodayAt(clock.GetCurrentInstant()));
+        var updated = changedTiming ? edited with { Skips = edited.Skips.Where(k => timeline.IsComingOccurrence(k.Date)).ToList() } : edited;
+        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, firm.Value.TimeZone, ct);
     }
 
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
@@ -199,7 +209,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         var lifetime = ScheduleTimeline.LifetimeFor(
             levels.Any(l => l is AssociationLevel.Client or AssociationLevel.Matter),
             levels.Contains(AssociationLevel.Invoice));
-        var timeline = schedule.Value.Timeline().WithLifetime(lifetime, await TodayAsync(firmId, ct));
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var timeline = schedule.Value.Timeline().WithLifetime(lifetime, today);
         var updated = schedule.Value with
         {
             EnrolledAssociationIds = ids,
@@ -208,7 +219,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             ResumedOn = timeline.ResumedOn,
             UpdatedAt = clock.GetCurrentInstant(),
         };
-        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, ct);
+        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, zone, ct);
         return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
     }
 
@@ -222,16 +233,105 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var today = await TodayAsync(firmId, ct);
-        var dates = schedule.Value.Timeline().Upcoming(count, today);
-        return new ApiResult.Ok(new UpcomingRunsResponse(scheduleId, today, dates));
+        var (today, _) = await FirmTodayAsync(firmId, ct);
+        var s = schedule.Value;
+        var dates = s.Timeline().Upcoming(count, today);
+        return new ApiResult.Ok(new UpcomingRunsResponse(scheduleId, today, dates, dates.Select(d => UpcomingOccurrenceResponse.Of(d, s.SkipOf(d))).ToList()));
     }
 
-    /// <summary>Today at the firm, in its own time zone.</summary>
-    private async Task<LocalDate> TodayAsync(string firmId, CancellationToken ct)
+    /// <summary>
+    /// Skips one future occurrence: its run is recorded Skipped, with who and why, and charges nothing. Only a date the
+    /// schedule will run (after today at the firm; a paused schedule's dates as if resumed today) can be skipped. Asking
+    /// again for a date already skipped answers 200 and saves again (a retry after a failure repairs the due index).
+    /// </summary>
+    public async Task<ApiResult> SkipAsync(string firmId, string scheduleId, CreateScheduleSkipRequest body, string by, string? ifMatch, CancellationToken ct)
+    {
+        LocalDate? date = body.Date;
+        var reason = body.Reason;
+
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        var s = existing.Value;
+        if (s.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule has no occurrences to skip.");
+        }
+
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var repeat = s.SkipOf(date!.Value);
+        if (repeat is null)
+        {
+            if (date <= today)
+            {
+                return new ApiResult.Invalid(FieldErrors.One("date", $"Must be a future occurrence: after today ({today:yyyy-MM-dd} at the firm)."));
+            }
+
+            if (!s.Timeline().Resume(today).IsComingOccurrence(date.Value))
+            {
+                return new ApiResult.Invalid(FieldErrors.One("date", "Is not one of this schedule's coming run dates (see its upcoming preview)."));
+            }
+
+            if (s.Skips.Count(k => k.Date > today) >= MaxSkips)
+            {
+                return new ApiResult.Conflict($"A schedule keeps at most {MaxSkips} skipped occurrences; un-skip one first.");
+            }
+        }
+
+        var skips = s.Skips.Where(k => k.Date != date && k.Date >= today.PlusDays(-31))
+            .Append(repeat ?? new ScheduleSkip(date.Value, by, string.IsNullOrWhiteSpace(reason) ? null : reason.Trim(), clock.GetCurrentInstant()))
+            .OrderBy(k => k.Date)
+            .ToList();
+        var result = await SaveAsync(firmId, existing, (s with { Skips = skips, UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, zone, ct);
+        return result is ApiResult.Ok ok && repeat is null
+            ? new ApiResult.Created($"/api/firms/{firmId}/schedules/{scheduleId}/skips/{date:yyyy-MM-dd}", ok.Body, ok.ETag)
+            : result;
+    }
+
+    /// <summary>Undoes the skip of a future occurrence: its run charges as usual.</summary>
+    public async Task<ApiResult> UnskipAsync(string firmId, string scheduleId, string dateText, string? ifMatch, CancellationToken ct)
+    {
+        if (NodaTime.Text.LocalDatePattern.Iso.Parse(dateText) is not { Success: true } parsed)
+        {
+            return new ApiResult.Invalid(FieldErrors.One("date", "Must be a date (yyyy-MM-dd)."));
+        }
+
+        var date = parsed.Value;
+        var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Schedule", scheduleId);
+        }
+
+        if (existing.Value.SkipOf(date) is null)
+        {
+            return new ApiResult.NotFound($"The occurrence of {date:yyyy-MM-dd} is not skipped.");
+        }
+
+        if (existing.Value.State == ScheduleState.Ended)
+        {
+            return new ApiResult.Conflict("An ended schedule cannot be changed.");
+        }
+
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        if (date <= today)
+        {
+            return new ApiResult.Conflict($"The run of {date:yyyy-MM-dd} is already due; only a future occurrence's skip can be undone.");
+        }
+
+        var updated = existing.Value with { Skips = existing.Value.Skips.Where(k => k.Date != date).ToList(), UpdatedAt = clock.GetCurrentInstant() };
+        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, zone, ct);
+    }
+
+    /// <summary>Today at the firm in its own time zone, and the zone's id (UTC when the firm has no settings).</summary>
+    private async Task<(LocalDate Today, string Zone)> FirmTodayAsync(string firmId, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
-        return firm?.Value.TodayAt(clock.GetCurrentInstant()) ?? FirmClock.TodayIn(DateTimeZone.Utc, clock.GetCurrentInstant());
+        var now = clock.GetCurrentInstant();
+        return firm is null ? (FirmClock.TodayIn(DateTimeZone.Utc, now), DateTimeZone.Utc.Id) : (firm.Value.TodayAt(now), firm.Value.TimeZone);
     }
 
     private async Task<ApiResult> TransitionAsync(string firmId, string scheduleId, string? ifMatch, Func<Schedule, LocalDate, Schedule?> change, CancellationToken ct)
@@ -242,22 +342,26 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
-        var updated = change(existing.Value, await TodayAsync(firmId, ct));
+        var (today, zone) = await FirmTodayAsync(firmId, ct);
+        var updated = change(existing.Value, today);
         if (updated is null)
         {
             return new ApiResult.Conflict($"The schedule is {existing.Value.State}; that change is not possible.");
         }
 
-        return await SaveAsync(firmId, existing, (updated with { UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, ct);
+        return await SaveAsync(firmId, existing, (updated with { UpdatedAt = clock.GetCurrentInstant() }).WithNextRun(), ifMatch, zone, ct);
     }
 
-    private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, CancellationToken ct)
+    /// <summary>
+    /// Saves through the due index even when nothing in the timing changed: a retry of a save that failed half-way
+    /// (answered 500) writes the schedule's entry again.
+    /// </summary>
+    private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, string zone, CancellationToken ct)
     {
         updated = await EndedIfFinishedAsync(firmId, updated, ct);
         try
         {
-            var stored = await store.ReplaceAsync(firmId, updated, ifMatch ?? existing.ETag, ct);
-            await dueIndex.MoveAsync(firmId, updated.Id, existing.Value.NextRunDate, updated.NextRunDate, ct);
+            var stored = await dueIndex.SaveAsync(firmId, existing, updated, ifMatch, zone, ct);
             return new ApiResult.Ok(ScheduleResponse.From(updated), stored.ETag);
         }
         catch (ConcurrencyException)

@@ -41,7 +41,7 @@ public sealed class RunAllocator(
         context.ScheduleRead = true;
         var begun = RunRecord.Begin(context.Key, prior?.Value, now);
 
-        if (StopReason(schedule?.Value, null) is { } stop)
+        if (StopReason(schedule?.Value, null, context.Key.RunDate) is { } stop)
         {
             return await SaveAsync(context, prior, begun.Skipped(stop.Code, stop.Why, stop.By, now), [], cancellationToken).ConfigureAwait(false);
         }
@@ -104,8 +104,11 @@ public sealed class RunAllocator(
         return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Why staff stopped the run, if they did (paused, ended, changed its payment method).</summary>
-    public static (string Code, string Why, string? By)? StopReason(Schedule? schedule, RunRecord? run)
+    /// <summary>Why staff stopped the run, if they did (paused, ended, skipped its date, changed its payment method).</summary>
+    /// <param name="schedule">The schedule as it is now.</param>
+    /// <param name="run">The run, once recorded.</param>
+    /// <param name="runDate">The run's date when it is not recorded yet.</param>
+    public static (string Code, string Why, string? By)? StopReason(Schedule? schedule, RunRecord? run, LocalDate? runDate = null)
     {
         if (schedule is null)
         {
@@ -120,6 +123,11 @@ public sealed class RunAllocator(
         if (schedule.StoppedByStaff)
         {
             return ("ended", $"The schedule was ended{By(schedule)} before this run charged.", schedule.StateChangedBy);
+        }
+
+        if ((run?.RunDate ?? runDate) is { } date && schedule.SkipOf(date) is { } skip)
+        {
+            return ("skipped", skip.Reason is { } reason ? $"Skipped by {skip.By}: {reason}" : $"Skipped by {skip.By}.", skip.By);
         }
 
         if (run?.Snapshot is { } snapshot && snapshot.PaymentMethodId != schedule.PaymentMethodId)

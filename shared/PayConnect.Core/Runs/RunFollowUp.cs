@@ -143,8 +143,8 @@ public sealed class RunFollowUp(
             try
             {
                 var ended = s with { State = ScheduleState.Ended, EndReason = reason, NextRunDate = null, UpdatedAt = clock.GetCurrentInstant() };
-                await store.ReplaceAsync(context.FirmId, ended, schedule.ETag, cancellationToken).ConfigureAwait(false);
-                await dueIndex.MoveAsync(context.FirmId, s.Id, s.NextRunDate, null, cancellationToken).ConfigureAwait(false);
+                var zone = (await firms.GetAsync(context.FirmId, cancellationToken).ConfigureAwait(false))?.TimeZone ?? DateTimeZone.Utc.Id;
+                await dueIndex.SaveAsync(context.FirmId, schedule, ended, schedule.ETag, zone, cancellationToken).ConfigureAwait(false);
                 logger.LogInformation("Schedule {ScheduleId} of firm {FirmId} ended ({EndReason}) after run {RunKey}", s.Id, context.FirmId, reason, context.RunKey);
                 return RunStep.Done;
             }

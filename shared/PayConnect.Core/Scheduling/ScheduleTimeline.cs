@@ -137,6 +137,12 @@ public sealed record ScheduleTimeline(
         return IsRunning ? Eligible(fromDate).Take(count).ToList() : [];
     }
 
+    /// <summary>
+    /// True when <paramref name="date"/> is a run date still to come if nothing changes: an eligible occurrence (after the
+    /// cursor, on or after <see cref="ResumedOn"/>, inside the lifetime) of a running schedule.
+    /// </summary>
+    public bool IsComingOccurrence(LocalDate date) => IsRunning && FirstOrNull(Eligible(date)) == date;
+
     /// <summary>Advances the cursor after the run for <paramref name="runDate"/> was sent; the cursor never moves back.</summary>
     public ScheduleTimeline MarkScheduled(LocalDate runDate) =>
         LastScheduledRunDate is { } cursor && cursor >= runDate ? this : this with { LastScheduledRunDate = runDate };

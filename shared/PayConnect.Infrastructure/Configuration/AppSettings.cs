@@ -74,6 +74,9 @@ public static class AppSettings
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.", ReadBy = SettingReader.FunctionsHost)]
     public const string FanOutSchedule = "FanOutSchedule";
 
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the daily reconciliation of schedules with the due index.", ReadBy = SettingReader.FunctionsHost)]
+    public const string ReconciliationSchedule = "ReconciliationSchedule";
+
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the run-queue drain.", ReadBy = SettingReader.FunctionsHost)]
     public const string RunDrainSchedule = "RunDrainSchedule";
 

@@ -236,7 +236,8 @@ public sealed class TableRecordStore(TableStorage storage) : IRecordStore
         return entity;
     }
 
-    private static Stored<T> Read<T>(TableEntity entity)
+    /// <summary>Reads a record from its entity (the scans of whole tables use it too).</summary>
+    internal static Stored<T> Read<T>(TableEntity entity)
         where T : IFirmRecord
     {
         var json = entity.GetString(JsonProperty) ?? throw new InvalidDataException($"Entity {entity.RowKey} has no JSON.");
@@ -271,6 +272,33 @@ public static class TableKeys
             else
             {
                 builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>The key <see cref="Escape"/> was given.</summary>
+    public static string Unescape(string escaped)
+    {
+        ArgumentNullException.ThrowIfNull(escaped);
+        if (!escaped.Contains('%', StringComparison.Ordinal))
+        {
+            return escaped;
+        }
+
+        var builder = new StringBuilder(escaped.Length);
+        for (var i = 0; i < escaped.Length; i++)
+        {
+            if (escaped[i] == '%' && i + 2 < escaped.Length
+                && int.TryParse(escaped.AsSpan(i + 1, 2), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var code))
+            {
+                builder.Append((char)code);
+                i += 2;
+            }
+            else
+            {
+                builder.Append(escaped[i]);
             }
         }
 

@@ -86,10 +86,24 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         var schedule = await AutoPayAsync(party, new { kind = "Monthly" }, "2026-03-02", new { kind = "UpTo", cap = 100.00m });
 
         SetFirmTime(2026, 3, 2);
-        store!.FailNextIndexUpsert = true;
-        await Assert.ThrowsAsync<IOException>(() => Host.Function<FanOutFunction>().Run(new TimerInfo(), CancellationToken.None));
+        // Every write of a due-index entry fails during this tick, alone or in a transaction: the run is sent but its
+        // schedule's next run is not indexed (the fan-out logs it and leaves the sent entry in place, 0028).
+        store!.FailIndexUpserts = true;
+        try
+        {
+            await Host.Function<FanOutFunction>().Run(new TimerInfo(), CancellationToken.None);
+        }
+        catch (IOException)
+        {
+        }
+        finally
+        {
+            store.FailIndexUpserts = false;
+        }
 
-        // The failed invocation's claim expires; the next ticks carry on.
+        Assert.True(store.Failures > 0, "no due-index write was failed");
+
+        // A lease the failed invocation may have left runs out; the next ticks carry on.
         Host.Clock.Advance(Duration.FromMinutes(6));
         await SettleAsync();
         SetFirmTime(2026, 4, 2);
@@ -405,10 +419,14 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         }
     }
 
-    /// <summary>Table Storage failing the next due-index upsert once armed (before it reaches the store).</summary>
+    /// <summary>Table Storage failing every due-index entry upsert while armed (alone or in a transaction), before it reaches the store.</summary>
     private sealed class DueIndexWriteFailure(IRecordStore inner) : IRecordStore
     {
-        public volatile bool FailNextIndexUpsert;
+        private int _failures;
+
+        public volatile bool FailIndexUpserts;
+
+        public int Failures => Volatile.Read(ref _failures);
 
         public Task<Stored<T>?> GetAsync<T>(string firmId, string key, CancellationToken cancellationToken)
             where T : IFirmRecord => inner.GetAsync<T>(firmId, key, cancellationToken);
@@ -425,9 +443,9 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         public Task<Stored<T>> UpsertAsync<T>(string firmId, T record, CancellationToken cancellationToken)
             where T : IFirmRecord
         {
-            if (record is DueIndexEntry && FailNextIndexUpsert)
+            if (record is DueIndexEntry && FailIndexUpserts)
             {
-                FailNextIndexUpsert = false;
+                Interlocked.Increment(ref _failures);
                 throw new IOException("Table Storage unavailable (injected before a due-index write).");
             }
 
@@ -443,7 +461,15 @@ public sealed class LifecycleFindingsTests(Emulators emulators) : IAsyncLifetime
         public Task UpsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
             where T : IFirmRecord => inner.UpsertAllAsync(firmId, records, cancellationToken);
 
-        public Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken) =>
-            inner.CommitAsync(firmId, writes, cancellationToken);
+        public Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken)
+        {
+            if (FailIndexUpserts && writes.Any(w => w.Kind == WriteKind.Upsert && w.Record is DueIndexEntry))
+            {
+                Interlocked.Increment(ref _failures);
+                throw new IOException("Table Storage unavailable (injected before a due-index transaction).");
+            }
+
+            return inner.CommitAsync(firmId, writes, cancellationToken);
+        }
     }
 }

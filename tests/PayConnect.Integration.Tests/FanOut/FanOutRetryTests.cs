@@ -37,8 +37,8 @@ public sealed class FanOutRetryTests(Emulators emulators)
             PayConnect.Connect.AmountRuleKind.PayAllOutstanding, null, "USD", ScheduleState.Active, ["client-x"], host.Clock.GetCurrentInstant(), host.Clock.GetCurrentInstant(),
             Lifetime: ScheduleLifetime.OneYear);
         schedule = schedule.WithNextRun();
-        await store.InsertAsync("firm-r", schedule, CancellationToken.None);
-        await host.Get<DueIndex>().MoveAsync("firm-r", schedule.Id, null, schedule.NextRunDate, CancellationToken.None);
+        var stored = await store.InsertAsync("firm-r", schedule, CancellationToken.None);
+        await host.Get<DueIndex>().IndexAsync("firm-r", stored, "America/New_York", CancellationToken.None);
         host.Clock.Reset(Instant.FromUtc(2026, 3, 2, 15, 0));
         var fanOut = host.Get<PayConnect.Scheduling.FanOut>();
 

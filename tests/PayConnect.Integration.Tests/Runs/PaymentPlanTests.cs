@@ -26,7 +26,7 @@ public sealed class PaymentPlanTests(Emulators emulators) : RunTestBase(emulator
         Assert.Equal(ScheduleState.Ended, afterSecond.State);
         Assert.Null(afterSecond.NextRunDate);
         Assert.Equal([25000L, 20000L], Sandbox.Charges.Select(c => c.Amount.Minor));
-        var indexed = await Store.GetAsync<DueIndexEntry>(DueIndexEntry.PartitionOf(afterFirst.NextRunDate!.Value), Firm + "~" + id, default);
+        var indexed = await Host.Get<DueIndex>().EntryAsync(Firm, id, afterFirst.NextRunDate!.Value, default);
         Assert.Null(indexed);
     }
 
@@ -46,8 +46,8 @@ public sealed class PaymentPlanTests(Emulators emulators) : RunTestBase(emulator
         var now = Host.Clock.GetCurrentInstant();
         var schedule = new Schedule(id, PayerId, MethodId, "Plan", BankAccountId, null, "Monthly", RunDate, AmountRuleKind.UpTo, capMinor, "USD",
             ScheduleState.Active, [associationId], now, now, LastScheduledRunDate: RunDate.PlusMonths(1), Lifetime: ScheduleLifetime.PaymentPlan).WithNextRun();
-        await Store.InsertAsync(Firm, schedule, default);
-        await Host.Get<DueIndex>().MoveAsync(Firm, id, null, schedule.NextRunDate, default);
+        var stored = await Store.InsertAsync(Firm, schedule, default);
+        Assert.NotNull(await Host.Get<DueIndex>().IndexAsync(Firm, stored, "America/Chicago", default));
         return id;
     }
 }

@@ -63,7 +63,7 @@ public sealed class HealthTests(Emulators emulators)
 
         Assert.Equal(503, response.Status);
         var body = response.Json!.AsObject();
-        Assert.Equal(["backlog", "degraded", "dependencies", "status"], body.Select(p => p.Key).Order());
+        Assert.Equal(["backlog", "degraded", "dependencies", "dueIndex", "status"], body.Select(p => p.Key).Order());
         Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
         Assert.All(body["dependencies"]!.AsObject(), d => Assert.Equal(["status"], d.Value!.AsObject().Select(p => p.Key)));
 
@@ -71,6 +71,10 @@ public sealed class HealthTests(Emulators emulators)
         Assert.All(body["backlog"]!.AsObject(), b => Assert.True(b.Value is null || b.Value.GetValueKind() == System.Text.Json.JsonValueKind.Number, b.Key));
         Assert.Null(body["backlog"]!["deadLetterDepth"]);
         Assert.Null(body["backlog"]!["outboxPending"]);
+
+        // The reconciliation's figures are a time and a count; with storage down neither could be read.
+        Assert.Equal(["lastReconciledAt", "repairs"], body["dueIndex"]!.AsObject().Select(p => p.Key).Order());
+        Assert.All(body["dueIndex"]!.AsObject(), p => Assert.Null(p.Value));
         foreach (var leak in new[] { "localhost", "127.0.0.1", "devstoreaccount1", "c2VjcmV0", "Exception", "Endpoint", ":1" })
         {
             Assert.DoesNotContain(leak, response.Body, StringComparison.OrdinalIgnoreCase);
