@@ -329,7 +329,7 @@ public sealed record ScheduleSkipResponse(LocalDate Date, string SkippedBy, Inst
 /// <param name="Reason">Why, for the run's record (never a card or account number).</param>
 public sealed record CreateScheduleSkipRequest(LocalDate Date, string? Reason = null) : IExample<CreateScheduleSkipRequest>
 {
-    public static CreateScheduleSkipRequest Example => new(new LocalDate(2026, 5, 1), "Client on holiday");
+    public static CreateScheduleSkipRequest Example => new(new LocalDate(2026, 4, 2), "Client on holiday");
 }
 
 public sealed class CreateScheduleSkipRequestValidator : RequestValidator<CreateScheduleSkipRequest>
