@@ -5625,7 +5625,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "date": "2026-05-01",
+                 *       "date": "2026-04-02",
                  *       "reason": "Client on holiday"
                  *     }
                  */
