@@ -136,7 +136,8 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
         // The client checks the response against the document too.
         var response = await Client.Send(function.Methods[0], url, example);
 
-        var success = operation["responses"]!.AsObject().Single(r => r.Key.StartsWith('2')).Key;
+        // The first success listed is the operation's own (a skip also answers 200 when the date was already skipped).
+        var success = operation["responses"]!.AsObject().First(r => r.Key.StartsWith('2')).Key;
         Assert.True(response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) == success, $"{operationId}: {response}");
     }
 
