@@ -268,7 +268,7 @@ public sealed class StripePaymentGateway : IPaymentGateway
     }
 
     /// <summary>
-    /// Recovers a lost dispute from the firm's operating connected account (docs/decisions/0036-chargebacks-from-operating.md).
+    /// Recovers a lost dispute from the firm's operating connected account (docs/decisions/0036-chargebacks-from-operating-and-ach-returns.md).
     /// Stripe debited the platform for the disputed amount and the fee ("for destination charges ... Stripe debits dispute
     /// amounts and fees from the platform account", docs.stripe.com/disputes/connect); the platform recovers them by
     /// reversing the charge's transfer when it went to operating, and by an account debit of the operating account
