@@ -1,8 +1,11 @@
+using Microsoft.Azure.Functions.Worker.OpenTelemetry;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using PayConnect.Functions.Http;
 using PayConnect.Infrastructure;
 using PayConnect.Infrastructure.Configuration;
+using PayConnect.Infrastructure.Observability;
 
 namespace PayConnect.Functions;
 
@@ -21,6 +24,17 @@ public static class FunctionsServiceCollectionExtensions
         // Problem details (RFC 9457) are written by the framework's IProblemDetailsService; HttpApi sets their fields.
         services.AddProblemDetails();
         services.TryAddSingleton<HttpApi>();
+        return services;
+    }
+
+    /// <summary>
+    /// Telemetry as the worker exports it (<see cref="TelemetryServiceCollectionExtensions.AddPayConnectTelemetry"/>),
+    /// plus the worker's OpenTelemetry defaults: resource attributes, and telling the host that the worker sends its
+    /// own logs (so the host stops forwarding them). Nothing when no Application Insights connection string is set.
+    /// </summary>
+    public static IServiceCollection AddPayConnectFunctionsTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddPayConnectTelemetry(configuration)?.UseFunctionsWorkerDefaults();
         return services;
     }
 

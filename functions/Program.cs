@@ -5,4 +5,5 @@ using PayConnect.Functions;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddPayConnectFunctions();
+builder.Services.AddPayConnectFunctionsTelemetry(builder.Configuration);
 builder.Build().Run();

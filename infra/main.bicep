@@ -137,6 +137,22 @@ param keyVaultSoftDeleteRetentionInDays int = 90
 @description('Turn on Key Vault purge protection (irreversible; recommended for prod).')
 param keyVaultPurgeProtection bool = false
 
+@description('Email address that receives PayConnect\'s alerts (the on-call rota\'s mailbox); each alert names its docs/runbook.md section.')
+@minLength(3)
+param onCallEmail string
+
+@description('Failed Auto-Pay runs in an hour above which on-call is alerted.')
+@minValue(0)
+param alertFailedRunsPerHour int = 5
+
+@description('Minutes the oldest due run may wait to be sent before on-call is alerted.')
+@minValue(15)
+param alertDueLagMinutes int = 60
+
+@description('Minutes the oldest failure email may wait in the outbox before on-call is alerted.')
+@minValue(15)
+param alertOutboxAgeMinutes int = 60
+
 @description('Object id of a user or group allowed to add and rotate the Key Vault secrets; empty assigns nobody.')
 param vaultOperatorPrincipalId string = ''
 
@@ -233,6 +249,23 @@ module monitoring 'modules/monitoring.bicep' = {
     location: location
     retentionInDays: logRetentionInDays
     tags: allTags
+  }
+}
+
+// What pages on-call, each alert naming its docs/runbook.md section.
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    baseName: baseName
+    location: location
+    tags: allTags
+    onCallEmail: onCallEmail
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    serviceBusNamespaceId: serviceBus.outputs.id
+    runsQueueName: serviceBus.outputs.runsQueueName
+    failedRunsPerHour: alertFailedRunsPerHour
+    dueLagMinutes: alertDueLagMinutes
+    outboxAgeMinutes: alertOutboxAgeMinutes
   }
 }
 
@@ -369,3 +402,9 @@ output applicationInsightsName string = monitoring.outputs.applicationInsightsNa
 
 @description('Resource id of the Log Analytics workspace.')
 output logAnalyticsWorkspaceId string = monitoring.outputs.logAnalyticsId
+
+@description('Resource id of the action group that emails on-call.')
+output onCallActionGroupId string = alerts.outputs.actionGroupId
+
+@description('Names of the alert rules (docs/runbook.md has a section for each).')
+output alertRuleNames string[] = alerts.outputs.alertRuleNames

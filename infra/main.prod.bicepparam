@@ -12,6 +12,8 @@ param portalBaseUrl = readEnvironmentVariable('PAYCONNECT_PROD_PORTAL_BASE_URL')
 // (comma-separated client ids; docs/deploy.md, "Who may call the API").
 param portalClientId = readEnvironmentVariable('PAYCONNECT_PROD_PORTAL_CLIENT_ID')
 param syncAgentClientIds = map(filter(split(readEnvironmentVariable('PAYCONNECT_PROD_SYNC_AGENT_CLIENT_IDS', ''), ','), id => !empty(trim(id))), id => trim(id))
+// Who receives the alerts (docs/runbook.md).
+param onCallEmail = readEnvironmentVariable('PAYCONNECT_PROD_ONCALL_EMAIL')
 // Optional: object id of the person or group who adds the Key Vault secrets.
 param vaultOperatorPrincipalId = readEnvironmentVariable('PAYCONNECT_PROD_VAULT_OPERATOR_ID', '')
 param vaultOperatorPrincipalType = 'Group'

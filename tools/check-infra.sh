@@ -15,6 +15,7 @@ for env in DEV PROD; do
   export "PAYCONNECT_${env}_PORTAL_BASE_URL=https://portal.example.invalid"
   export "PAYCONNECT_${env}_PORTAL_CLIENT_ID=${placeholder_guid}"
   export "PAYCONNECT_${env}_SYNC_AGENT_CLIENT_IDS=${placeholder_guid},${placeholder_guid}"
+  export "PAYCONNECT_${env}_ONCALL_EMAIL=oncall@example.invalid"
 done
 
 failures=0

@@ -13,7 +13,7 @@ public sealed class RunDrainFunction(QueueDrain drain, QueueNames queues, RunPro
     {
         var result = await drain.DrainAsync(queues.Runs, runProcessor, drainOptions, ct);
         logger.LogInformation(
-            "Run drain received {Received}: {Completed} completed, {Abandoned} released, {DeadLettered} dead-lettered",
-            result.Received, result.Completed, result.Abandoned, result.DeadLettered);
+            "Run drain received {Received}: {Completed} completed, {Rescheduled} sent again later, {Abandoned} released, {DeadLettered} dead-lettered",
+            result.Received, result.Completed, result.Rescheduled, result.Abandoned, result.DeadLettered);
     }
 }

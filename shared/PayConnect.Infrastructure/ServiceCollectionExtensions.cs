@@ -31,7 +31,7 @@ public static class ServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        services.AddSettings<AzureOptions>();
+        services.AddSettings<AzureOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<StorageOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<ServiceBusOptions>().ValidateProblems(o => o.Problems());
         services.AddSettings<RunDrainOptions>();
@@ -56,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<RunDrainOptions>>().Value.ToDrainOptions());
         services.TryAddSingleton<QueueDrain>();
         services.TryAddSingleton<HealthCheck>();
+        services.TryAddSingleton<BacklogProbe>();
         services.TryAddSingleton<IRecordStore, TableRecordStore>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<MirrorMmsConnector>();

@@ -12,6 +12,7 @@ using PayConnect.DevHost.Timers;
 using PayConnect.Functions;
 using LoopbackPorts = PayConnect.LocalEmulators.LoopbackPorts;
 using PayConnect.Infrastructure;
+using PayConnect.Infrastructure.Observability;
 
 namespace PayConnect.DevHost;
 
@@ -187,7 +188,7 @@ public static class DevHostApp
         var clock = new DevClock();
         builder.Services.AddSingleton(clock);
         builder.Services.AddSingleton<IClock>(clock);
-        AddFunctionServices(builder.Services);
+        AddFunctionServices(builder.Services, builder.Configuration);
 
         // IActionResult execution (ObjectResult and its JSON formatter), as the ASP.NET Core integration has it.
         builder.Services.AddMvcCore();
@@ -241,8 +242,13 @@ public static class DevHostApp
     }
 
     /// <summary>The worker's own service registration (functions/Program.cs), so function classes get the same services.</summary>
-    private static void AddFunctionServices(IServiceCollection services) =>
+    private static void AddFunctionServices(IServiceCollection services, IConfiguration configuration)
+    {
         services.AddPayConnectFunctions();
+
+        // Exports only when the developer sets APPLICATIONINSIGHTS_CONNECTION_STRING (the sample leaves it empty).
+        services.AddPayConnectTelemetry(configuration);
+    }
 
     private static List<FunctionInvoker> CreateInvokers(FunctionRouteTable table)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using NodaTime;
 using PayConnect.Connect;
 using PayConnect.Storage;
@@ -30,6 +32,12 @@ public sealed record OutboxOptions
 
 /// <summary>What one <see cref="OutboxSender.SendPendingAsync"/> call did.</summary>
 public sealed record OutboxSendReport(int Sent, int Deferred, int Rejected, int NotDue);
+
+/// <summary>
+/// The emails still waiting to be sent: how many, and since when the oldest has waited. <c>Complete</c> is false when
+/// the count stopped at the reading's limit.
+/// </summary>
+public sealed record OutboxBacklog(int Pending, Instant? OldestSince, bool Complete);
 
 /// <summary>
 /// Writes notification emails into the outbox: one row per notification type, source and subscriber of that type,
@@ -125,6 +133,36 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
             OutboxState.Pending, 0, now, now, now), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads the pending index (one partition; entries of emails already final are counted until the sender next
+    /// clears them), at most <paramref name="maxEntries"/> entries.
+    /// </summary>
+    public async Task<OutboxBacklog> BacklogAsync(int maxEntries, CancellationToken cancellationToken)
+    {
+        var pending = 0;
+        Instant? oldest = null;
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<OutboxPendingEntry>(OutboxPendingEntry.Partition, string.Empty, 500, continuation, null, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page.Items)
+            {
+                if (pending == maxEntries)
+                {
+                    return new OutboxBacklog(pending, oldest, false);
+                }
+
+                pending++;
+                oldest = oldest is null || entry.Value.CreatedAt < oldest ? entry.Value.CreatedAt : oldest;
+            }
+
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        return new OutboxBacklog(pending, oldest, true);
+    }
+
     private async Task InsertIfAbsentAsync(string firmId, OutboxEmail email, CancellationToken cancellationToken)
     {
         try
@@ -142,8 +180,10 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
 /// transient failure, marks them Rejected on a permanent one. A sender claims an email (ETag-checked) before sending,
 /// so two senders never send the same email at once; a crash after sending resends it with the same message id.
 /// </summary>
-public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock clock, OutboxOptions options)
+public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock clock, OutboxOptions options, ILogger<OutboxSender>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger<OutboxSender>.Instance;
+
     public async Task<OutboxSendReport> SendPendingAsync(CancellationToken cancellationToken)
     {
         int sent = 0, deferred = 0, rejected = 0, notDue = 0, seen = 0;
@@ -221,11 +261,13 @@ public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock
 
         var email = claimed.Value;
         var attempts = email.Attempts + 1;
+        string? rejectedBecause = null, failedWith = null;
         OutboxEmail next;
         try
         {
             var message = new EmailMessage(email.MessageId, [new EmailAddress(email.ToAddress, email.ToDisplayName)], email.Subject, email.PlainText, email.Html);
             var result = await sender.SendAsync(message, cancellationToken).ConfigureAwait(false);
+            rejectedBecause = result.ErrorCode;
             next = result.IsSent
                 ? email with { State = OutboxState.Sent, Attempts = attempts, SentAt = clock.GetCurrentInstant(), TransportReference = result.TransportReference, LastError = null }
                 : email with { State = OutboxState.Rejected, Attempts = attempts, LastError = $"{result.ErrorCode}: {result.ErrorMessage}" };
@@ -234,10 +276,12 @@ public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock
         {
             // The stored address or details cannot make an email (e.g. a malformed address): sending again cannot help.
             next = email with { State = OutboxState.Rejected, Attempts = attempts, LastError = ex.Message };
+            rejectedBecause = "invalid_message";
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // EmailTransientException, and per the IEmailSender contract anything unexpected: keep it, try later.
+            failedWith = ex.GetType().Name;
             var retryAfter = ex is EmailTransientException { RetryAfter: { } hint } ? Duration.FromTimeSpan(hint) : Backoff(attempts);
             next = email with { Attempts = attempts, NextAttemptAt = clock.GetCurrentInstant() + retryAfter, LastError = ex.GetType().Name + ": " + ex.Message };
         }
@@ -256,6 +300,24 @@ public sealed class OutboxSender(IRecordStore store, IEmailSender sender, IClock
         if (next.State != OutboxState.Pending)
         {
             await RemoveFromIndexAsync(entry, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The message id, type and run key say which email; never its address, subject or body, nor the transport's
+        // error text (kept on the row), which may quote them.
+        switch (next.State)
+        {
+            case OutboxState.Sent:
+                _logger.LogInformation("Outbox email {EmailMessageId} ({NotificationType} about {SourceKey}, firm {FirmId}) sent on attempt {Attempts}",
+                    email.MessageId, email.Type, email.SourceKey, email.FirmId, attempts);
+                break;
+            case OutboxState.Rejected:
+                _logger.LogError("Outbox email {EmailMessageId} ({NotificationType} about {SourceKey}, firm {FirmId}) rejected for good on attempt {Attempts}: {ErrorCode}",
+                    email.MessageId, email.Type, email.SourceKey, email.FirmId, attempts, rejectedBecause);
+                break;
+            default:
+                _logger.LogWarning("Outbox email {EmailMessageId} ({NotificationType} about {SourceKey}, firm {FirmId}) not sent on attempt {Attempts} ({ErrorType}); next try at {NextAttemptAt}",
+                    email.MessageId, email.Type, email.SourceKey, email.FirmId, attempts, failedWith, next.NextAttemptAt);
+                break;
         }
 
         return next.State;

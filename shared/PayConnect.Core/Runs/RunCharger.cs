@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using NodaTime;
 using NodaTime.Text;
 using PayConnect.Connect;
+using PayConnect.Observability;
 using PayConnect.Payments;
 using PayConnect.Postings;
 using PayConnect.Scheduling;
@@ -34,7 +35,10 @@ public sealed class RunCharger(
 
     private static readonly LocalDatePattern IsoDate = LocalDatePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd");
 
-    public async Task<RunStep> ChargeAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
+    public Task<RunStep> ChargeAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken) =>
+        Telemetry.StepAsync("run charge", context.RunKey, () => ChargeInSpanAsync(context, run, cancellationToken));
+
+    private async Task<RunStep> ChargeInSpanAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
     {
         var r = run.Value;
         var now = clock.GetCurrentInstant();
@@ -56,7 +60,7 @@ public sealed class RunCharger(
             if (RunAllocator.StopReason(context.Schedule?.Value, r) is { } stop)
             {
                 // Staff stopped the schedule: no new charge. A charge an earlier delivery made under the key is kept.
-                earlier = context.AllocatedHere ? null : await gateway.FindChargeAsync(Lookup(r), cancellationToken).ConfigureAwait(false);
+                earlier = context.AllocatedHere ? null : await LookUpAsync(r, cancellationToken).ConfigureAwait(false);
                 if (earlier is null)
                 {
                     return await ReleaseAsync(context, run, r.Skipped(stop.Code, stop.Why, stop.By, now), cancellationToken).ConfigureAwait(false);
@@ -70,7 +74,7 @@ public sealed class RunCharger(
             // under the key would only replay its failure. Either way, look first.
             if (!context.AllocatedHere && (context.Message.LookUpFirst || (r.AllocatedAt is { } at && now - at >= options.IdempotencyKeyTrust)))
             {
-                earlier = await gateway.FindChargeAsync(Lookup(r), cancellationToken).ConfigureAwait(false);
+                earlier = await LookUpAsync(r, cancellationToken).ConfigureAwait(false);
                 if (earlier is null && context.Message.LookUpFirst)
                 {
                     // Consistently not charged, and the old key can only replay the failure: go on under a new key.
@@ -82,7 +86,7 @@ public sealed class RunCharger(
                 }
             }
 
-            var result = earlier ?? await gateway.ChargeAsync(Request(context, r), cancellationToken).ConfigureAwait(false);
+            var result = earlier ?? await CallGatewayAsync(Request(context, r), cancellationToken).ConfigureAwait(false);
             return result switch
             {
                 ChargeApproved approved => await PostAsync(context, run, approved, cancellationToken).ConfigureAwait(false),
@@ -121,7 +125,10 @@ public sealed class RunCharger(
     /// Writes one posting per paid invoice and moves the run to Posted, in one commit with its holds marked captured
     /// (so the MMS can now show them). Runs with more postings than one commit holds record Charged first.
     /// </summary>
-    public async Task<RunStep> PostAsync(RunContext context, Stored<RunRecord> run, ChargeApproved? approved, CancellationToken cancellationToken)
+    public Task<RunStep> PostAsync(RunContext context, Stored<RunRecord> run, ChargeApproved? approved, CancellationToken cancellationToken) =>
+        Telemetry.StepAsync("run post", context.RunKey, () => PostInSpanAsync(context, run, approved, cancellationToken));
+
+    private async Task<RunStep> PostInSpanAsync(RunContext context, Stored<RunRecord> run, ChargeApproved? approved, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
         if (run.Value.State != RunState.Charged)
@@ -184,6 +191,8 @@ public sealed class RunCharger(
             {
                 var etags = await ledger.CommitAsync(context.FirmId, writes, cancellationToken).ConfigureAwait(false);
                 logger.LogInformation("Run {RunKey} charged {AmountMinor} {Currency} as {ChargeId} and posted {Postings} postings", context.RunKey, posted.AmountMinor, posted.Currency, posted.ChargeId, posted.Lines.Count);
+                Telemetry.Charged(posted.AmountMinor!.Value, posted.Currency!);
+                System.Diagnostics.Activity.Current?.SetTag(Telemetry.Tags.Postings, posted.Lines.Count);
                 return new RunStep.Next(new Stored<RunRecord>(posted, etags[0]!));
             }
             catch (ConcurrencyException ex) when (ex.FailedIndex is { } index && index > postings.Count)
@@ -201,7 +210,7 @@ public sealed class RunCharger(
             }
         }
 
-        return RunAllocator.Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.");
+        return RunAllocator.Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.", Telemetry.RetryReasons.HoldContention);
     }
 
     /// <summary>Stores a move that ends the run's claim on its invoices (declined, stopped, failed) with its holds released.</summary>
@@ -227,6 +236,7 @@ public sealed class RunCharger(
             // The retry is registered before the run records it: a crash in between leaves an entry that finds the run
             // still Allocated (and the charge replays the same decline), never a run waiting for a retry nobody sends.
             await retries.ScheduleAsync(new RunRetryEntry(context.FirmId, context.RunKey, r.Attempt + 1, retry.Date.AtStartOfDayInZone(zone).ToInstant()), cancellationToken).ConfigureAwait(false);
+            Telemetry.RetriedLater(Telemetry.RetryReasons.SoftDecline);
         }
         else if (decision is RetryDecision.GiveUp giveUp)
         {
@@ -246,7 +256,7 @@ public sealed class RunCharger(
             var delay = options.GatewayRetryDelays[failures - 1];
             logger.LogWarning("Run {RunKey}: the gateway did not confirm the charge ({Failures} in a row): {Why}; asking again in {Delay}", context.RunKey, failures, why, delay);
             return RunAllocator.Later(context, delay, context.Message with { GatewayFailures = failures, LookUpFirst = lookUpFirst || context.Message.LookUpFirst },
-                "The gateway did not confirm the charge: " + why);
+                "The gateway did not confirm the charge: " + why, Telemetry.RetryReasons.GatewayUnconfirmed);
         }
 
         return await ParkAsync(context, run, "gateway_unavailable", $"The gateway did not confirm the charge ({failures} tries): {why}", cancellationToken).ConfigureAwait(false);
@@ -258,10 +268,49 @@ public sealed class RunCharger(
         var now = clock.GetCurrentInstant();
         var until = now + options.ParkFor;
         await retries.ScheduleAsync(new RunRetryEntry(context.FirmId, context.RunKey, run.Value.Attempt, until), cancellationToken).ConfigureAwait(false);
+        Telemetry.RetriedLater(Telemetry.RetryReasons.Parked);
         var parked = run.Value.Parked(until, code, why, now);
         await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(parked, run.ETag)], cancellationToken).ConfigureAwait(false);
         logger.LogWarning("Run {RunKey} parked until {Until} ({Code}): {Why}", context.RunKey, until, code, why);
         return RunStep.Done;
+    }
+
+    /// <summary>The gateway call, in a client span of its own: amount, attempt and outcome, never the token.</summary>
+    private async Task<ChargeResult> CallGatewayAsync(ChargeRequest request, CancellationToken cancellationToken)
+    {
+        using var span = Telemetry.StartRunStep("gateway charge", request.RunKey, System.Diagnostics.ActivityKind.Client);
+        span?.SetTag(Telemetry.Tags.AmountMinor, request.Amount.Minor);
+        span?.SetTag(Telemetry.Tags.Currency, request.Amount.Currency);
+        span?.SetTag(Telemetry.Tags.Attempt, request.Metadata.GetValueOrDefault("attempt"));
+        try
+        {
+            var result = await gateway.ChargeAsync(request, cancellationToken).ConfigureAwait(false);
+            span?.SetTag(Telemetry.Tags.Outcome, result is ChargeDeclined ? "declined" : "approved");
+            span?.SetTag(Telemetry.Tags.DeclineCode, (result as ChargeDeclined)?.Code);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            Telemetry.Failed(span, ex);
+            throw;
+        }
+    }
+
+    /// <summary>Asks the gateway for a charge made earlier under the run's key, in a client span of its own.</summary>
+    private async Task<ChargeApproved?> LookUpAsync(RunRecord r, CancellationToken cancellationToken)
+    {
+        using var span = Telemetry.StartRunStep("gateway lookup", r.RunKey, System.Diagnostics.ActivityKind.Client);
+        try
+        {
+            var found = await gateway.FindChargeAsync(Lookup(r), cancellationToken).ConfigureAwait(false);
+            span?.SetTag(Telemetry.Tags.Outcome, found is null ? "not_found" : "found");
+            return found;
+        }
+        catch (Exception ex)
+        {
+            Telemetry.Failed(span, ex);
+            throw;
+        }
     }
 
     private static ChargeLookup Lookup(RunRecord r) => new(r.IdempotencyKey!, r.Snapshot!.PaymentMethodToken, r.AllocatedAt ?? r.CreatedAt);

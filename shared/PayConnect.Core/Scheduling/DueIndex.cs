@@ -1,5 +1,6 @@
 using NodaTime;
 using NodaTime.Text;
+using PayConnect.Connect;
 using PayConnect.Storage;
 
 namespace PayConnect.Scheduling;
@@ -84,6 +85,65 @@ public sealed class DueIndex(IRecordStore store)
         {
             // Someone else moved it meanwhile; theirs is at least as safe (lower) or the next tick's to fix.
         }
+    }
+
+    /// <summary>
+    /// When the oldest run that the fan-out should have sent by <paramref name="now"/> but has not became due: the start,
+    /// in its firm's zone, of the earliest run date among index entries whose date has begun at their firm (an entry
+    /// leaves the index only once its runs are on the queue). Null when nothing due is waiting. Reads the cursor and the
+    /// date partitions from it on, at most <paramref name="maxEntries"/> entries; <c>Complete</c> is false when it
+    /// stopped there (the answer is then the oldest among what it read).
+    /// </summary>
+    public async Task<(Instant? DueSince, bool Complete)> OldestUnsentAsync(Instant now, int maxEntries, CancellationToken ct)
+    {
+        var cursor = await CursorAsync(ct).ConfigureAwait(false);
+        if (cursor is null)
+        {
+            return (null, true);
+        }
+
+        var zones = new Dictionary<string, DateTimeZone?>(StringComparer.Ordinal);
+        Instant? oldest = null;
+        var read = 0;
+        for (var date = cursor.Value; date <= FirmClock.LatestLocalDate(now); date = date.PlusDays(1))
+        {
+            string? continuation = null;
+            do
+            {
+                var page = await store.ListAsync<DueIndexEntry>(DueIndexEntry.PartitionOf(date), string.Empty, 500, continuation, null, ct).ConfigureAwait(false);
+                foreach (var entry in page.Items)
+                {
+                    if (++read > maxEntries)
+                    {
+                        return (oldest, false);
+                    }
+
+                    if (!zones.TryGetValue(entry.Value.FirmId, out var zone))
+                    {
+                        zone = (await store.GetAsync<FirmSettings>(entry.Value.FirmId, "settings", ct).ConfigureAwait(false))?.Value.Zone();
+                        zones[entry.Value.FirmId] = zone;
+                    }
+
+                    // A firm that no longer exists is never sent to (the fan-out skips it): not a lagging run.
+                    if (zone is not null && entry.Value.RunDate <= FirmClock.TodayIn(zone, now))
+                    {
+                        var since = entry.Value.RunDate.AtStartOfDayInZone(zone).ToInstant();
+                        oldest = oldest is null || since < oldest ? since : oldest;
+                    }
+                }
+
+                continuation = page.Continuation;
+            }
+            while (continuation is not null);
+
+            // No zone starts the next date before its UTC start less 14 hours: past that, nothing later is older.
+            if (oldest is { } found && date.PlusDays(1).AtStartOfDayInZone(DateTimeZone.Utc).ToInstant() - Duration.FromHours(14) >= found)
+            {
+                break;
+            }
+        }
+
+        return (oldest, true);
     }
 
     private async Task LowerCursorAsync(LocalDate date, CancellationToken ct)

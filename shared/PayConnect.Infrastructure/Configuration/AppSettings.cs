@@ -62,6 +62,9 @@ public static class AppSettings
     [Setting(SettingScope.AzureOnly, "Client id of the user-assigned managed identity.")]
     public const string AzureClientId = "AZURE_CLIENT_ID";
 
+    [Setting(SettingScope.Everywhere, "Application Insights connection string: traces, metrics and logs are exported there with the managed identity; empty (the local default) exports nothing.")]
+    public const string ApplicationInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
     [Setting(SettingScope.Platform, "Set on every App Service / Functions instance; its presence means the app runs in Azure.")]
     public const string WebsiteInstanceId = "WEBSITE_INSTANCE_ID";
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Logging;
+using PayConnect.Observability;
 using PayConnect.Runs;
 
 namespace PayConnect.Infrastructure.Messaging;
@@ -29,7 +30,9 @@ public sealed record DrainResult(int Received, int Completed, int Abandoned, int
 /// Receives from a queue with peek-lock inside a time budget and settles each message itself, because the
 /// Functions Service Bus trigger is not available to us (docs/decisions/0001-queue-drain-instead-of-trigger.md).
 /// A message is completed only after its handler returned <see cref="MessageOutcome.Complete"/>; a thrown
-/// exception abandons it (redelivered, dead-lettered by the broker at MaxDeliveryCount).
+/// exception abandons it (redelivered, dead-lettered by the broker at MaxDeliveryCount). Each delivery is a consumer
+/// span in the trace its message carries (<see cref="MessageTraceContext"/>), linked to the drain invocation; a copy
+/// sent again later carries this span's context, so every delivery of a run stays in the run's one trace.
 /// </summary>
 public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logger)
 {
@@ -43,6 +46,7 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
         });
         await using var sender = client.CreateSender(queueName);
 
+        var invocation = Activity.Current?.Context ?? default;
         var clock = Stopwatch.StartNew();
         var inHand = new ConcurrentDictionary<string, ServiceBusReceivedMessage>(StringComparer.Ordinal);
         int received = 0, completed = 0, abandoned = 0, deadLettered = 0, rescheduled = 0;
@@ -104,6 +108,7 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
 
         async Task HandleOneAsync(ServiceBusReceivedMessage message)
         {
+            using var span = StartProcessSpan(queueName, message, invocation);
             try
             {
                 var queued = new QueuedMessage(message.MessageId, message.Body.ToMemory(), message.DeliveryCount, message.EnqueuedTime);
@@ -115,18 +120,22 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     logger.LogWarning(ex, "Message {MessageId} failed on delivery {DeliveryCount}; releasing it for redelivery", message.MessageId, message.DeliveryCount);
+                    Telemetry.Failed(span, ex);
                     outcome = new MessageOutcome.Retry(ex.GetType().Name);
                 }
 
                 inHand.TryRemove(message.LockToken, out _);
+                span?.SetTag(Telemetry.Tags.Outcome, outcome.GetType().Name);
                 switch (outcome)
                 {
                     case MessageOutcome.Complete:
                         await receiver.CompleteMessageAsync(message, CancellationToken.None).ConfigureAwait(false);
+                        logger.LogDebug("Message {MessageId} completed on delivery {DeliveryCount}", message.MessageId, message.DeliveryCount);
                         Interlocked.Increment(ref completed);
                         break;
                     case MessageOutcome.DeadLetter dead:
                         logger.LogError("Message {MessageId} dead-lettered: {Reason}", message.MessageId, dead.Reason);
+                        span?.SetStatus(ActivityStatusCode.Error, dead.Reason);
                         await receiver.DeadLetterMessageAsync(message, dead.Reason, dead.Description, CancellationToken.None).ConfigureAwait(false);
                         Interlocked.Increment(ref deadLettered);
                         break;
@@ -135,13 +144,18 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
                         // handled again (the handler is idempotent); the reverse order could lose the run.
                         try
                         {
-                            await sender.SendMessageAsync(new ServiceBusMessage(BinaryData.FromBytes(later.Body))
+                            var copy = new ServiceBusMessage(BinaryData.FromBytes(later.Body))
                             {
                                 MessageId = later.MessageId,
                                 ContentType = message.ContentType,
                                 Subject = message.Subject,
                                 ScheduledEnqueueTime = DateTimeOffset.UtcNow + later.Delay,
-                            }, CancellationToken.None).ConfigureAwait(false);
+                            };
+
+                            // The later delivery continues this trace: under this delivery's span, or (nothing listening
+                            // here) under whatever the message carried.
+                            MessageTraceContext.Write(copy.ApplicationProperties, span?.Context ?? MessageTraceContext.Read(message.ApplicationProperties));
+                            await sender.SendMessageAsync(copy, CancellationToken.None).ConfigureAwait(false);
                         }
                         catch (ServiceBusException ex)
                         {
@@ -177,6 +191,24 @@ public sealed class QueueDrain(ServiceBusClient client, ILogger<QueueDrain> logg
                 slots.Release();
             }
         }
+    }
+
+    /// <summary>The consumer span of one delivery: a child of the context its message carries, linked to the drain invocation.</summary>
+    private static Activity? StartProcessSpan(string queueName, ServiceBusReceivedMessage message, ActivityContext invocation)
+    {
+        var parent = MessageTraceContext.Read(message.ApplicationProperties);
+        return Telemetry.Source.StartActivity(
+            "process " + queueName,
+            ActivityKind.Consumer,
+            parent,
+            [
+                new("messaging.system", "servicebus"),
+                new("messaging.operation.type", "process"),
+                new("messaging.destination.name", queueName),
+                new("messaging.message.id", message.MessageId),
+                new("messaging.message.delivery_count", message.DeliveryCount),
+            ],
+            invocation == default || parent == default ? null : [new ActivityLink(invocation)]);
     }
 
     private async Task RenewLocksAsync(

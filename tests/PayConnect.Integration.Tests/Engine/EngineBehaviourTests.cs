@@ -402,7 +402,7 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
     {
         var payer = Ok(await Client.Post($"/api/firms/{Firm}/payers", new { name = "Payer of " + client }), 201).Json!["id"]!.GetValue<string>();
         var method = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/payment-methods",
-            new { kind = "Card", token = token + "." + payer, displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
+            new { kind = "Card", token = token + "." + client.ToLowerInvariant(), displayName = "Visa", last4 = "4242", expiryMonth = 1, expiryYear = 2030 }), 201).Json!["id"]!.GetValue<string>();
         var bank = Ok(await Client.Post($"/api/firms/{Firm}/bank-accounts", new { name = "Operating", kind = "Operating", last4 = "1234" }), 201).Json!["id"]!.GetValue<string>();
         var association = Ok(await Client.Post($"/api/firms/{Firm}/payers/{payer}/associations", new { items = new[] { new { level = "Client", number = client } } }), 201)
             .Json!["items"]![0]!["id"]!.GetValue<string>();

@@ -63,9 +63,14 @@ public sealed class HealthTests(Emulators emulators)
 
         Assert.Equal(503, response.Status);
         var body = response.Json!.AsObject();
-        Assert.Equal(["dependencies", "status"], body.Select(p => p.Key).Order());
+        Assert.Equal(["backlog", "degraded", "dependencies", "status"], body.Select(p => p.Key).Order());
         Assert.Equal("Unhealthy", body["status"]!.GetValue<string>());
         Assert.All(body["dependencies"]!.AsObject(), d => Assert.Equal(["status"], d.Value!.AsObject().Select(p => p.Key)));
+
+        // The backlog is figures only; those that could not be read are null.
+        Assert.All(body["backlog"]!.AsObject(), b => Assert.True(b.Value is null || b.Value.GetValueKind() == System.Text.Json.JsonValueKind.Number, b.Key));
+        Assert.Null(body["backlog"]!["deadLetterDepth"]);
+        Assert.Null(body["backlog"]!["outboxPending"]);
         foreach (var leak in new[] { "localhost", "127.0.0.1", "devstoreaccount1", "c2VjcmV0", "Exception", "Endpoint", ":1" })
         {
             Assert.DoesNotContain(leak, response.Body, StringComparison.OrdinalIgnoreCase);

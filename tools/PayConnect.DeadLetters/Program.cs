@@ -1,0 +1,9 @@
+using PayConnect.DeadLetters;
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    cancel.Cancel();
+};
+return await DeadLetterCommand.RunAsync(args, Console.Out, Console.Error, cancel.Token);
