@@ -186,6 +186,23 @@ public sealed class GatewayEventsEngineTests(Emulators emulators) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task DisputeLostAfterAPartialRefund_ReversesWhatWasLeft_AndRecoversOnlyThatAndTheFeeFromOperating()
+    {
+        var (schedule, chargeId) = await ChargedOnceAsync();
+        await DeliverAsync(Sandbox.RefundInDashboard(chargeId, 20000));
+
+        await DeliverAsync(Sandbox.OpenDispute(chargeId));
+        await DeliverAsync(Sandbox.CloseDispute(chargeId, won: false));
+
+        var run = await RunAsync(schedule, "2026-03-02");
+        Assert.Equal(130025, run["dispute"]!["amountMinor"]!.GetValue<long>());
+        Assert.Equal(130025 + SandboxPaymentGateway.DisputeFeeMinor, run["dispute"]!["debitedMinor"]!.GetValue<long>());
+        var reversals = await ReversalsAsync(schedule);
+        Assert.Equal(150025, reversals.Sum(p => p["amountMinor"]!.GetValue<long>()));
+        Assert.Equal(130025, reversals.Where(p => p["cause"]!.GetValue<string>() == "Dispute").Sum(p => p["amountMinor"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public async Task DisputeWon_ChangesNoPostingAndNoHold()
     {
         var (schedule, chargeId) = await ChargedOnceAsync(weekly: true);

@@ -159,7 +159,7 @@ public sealed partial class SandboxPaymentGateway
         }
     }
 
-    /// <summary>The payer's card issuer disputes the charge (the whole amount unless given): <c>charge.dispute.created</c>.</summary>
+    /// <summary>The payer's card issuer disputes the charge (what was not refunded, unless given): <c>charge.dispute.created</c>.</summary>
     public SandboxEvent OpenDispute(string chargeId, long? amountMinor = null, string reason = "fraudulent")
     {
         lock (gate)
@@ -167,7 +167,9 @@ public sealed partial class SandboxPaymentGateway
             var charge = Charge(chargeId);
             if (!disputes.TryGetValue(chargeId, out var dispute))
             {
-                dispute = ("dp_sandbox_" + Hash(chargeId), amountMinor ?? charge.Amount.Minor, "needs_response", reason);
+                // Stripe disputes what was not refunded.
+                var unrefunded = charge.Amount.Minor - refunds.Where(r => r.ChargeId == chargeId).Sum(r => r.Amount.Minor);
+                dispute = ("dp_sandbox_" + Hash(chargeId), amountMinor ?? unrefunded, "needs_response", reason);
                 disputes[chargeId] = dispute;
 
                 // Stripe takes the disputed amount and its fee from the platform when the dispute opens.
