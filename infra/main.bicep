@@ -334,6 +334,7 @@ module functionApp 'modules/functionapp.bicep' = {
     portalBaseUrl: portalBaseUrl
     keyVaultName: keyVault.outputs.name
     stripeApiKeySecretName: keyVault.outputs.stripeApiKeySecretName
+    gatewayWebhookSecretName: keyVault.outputs.gatewayWebhookSecretName
     tableServiceUri: storage.outputs.tableEndpoint
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     runsQueueName: serviceBus.outputs.runsQueueName
@@ -388,6 +389,7 @@ output keyVaultUri string = keyVault.outputs.uri
 @description('Key Vault secrets the operators must add: the app settings referencing them stay unresolved until then.')
 output keyVaultSecretNames string[] = [
   keyVault.outputs.stripeApiKeySecretName
+  keyVault.outputs.gatewayWebhookSecretName
 ]
 
 @description('Name of the Communication Services resource (the identity sends email through it by Entra token).')

@@ -21,7 +21,11 @@ namespace PayConnect.Functions.Http;
 /// <param name="Paging">The page size and continuation of a listing.</param>
 /// <param name="IfMatch">The one entity tag of If-Match; null when absent or *.</param>
 /// <param name="Query">The query string.</param>
-public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query);
+public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query)
+{
+    /// <summary>The request's Idempotency-Key (creating POSTs only): a handler that calls out with a key of its own derives it from this one.</summary>
+    public string? IdempotencyKey { get; init; }
+}
 
 /// <summary>
 /// The one pipeline every HTTP function goes through: authenticate, keep the caller inside its firm (another
@@ -138,7 +142,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
             return Problem(request, 400, "Invalid request", "The request has invalid fields.", errors.ToDictionary());
         }
 
-        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query);
+        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query) { IdempotencyKey = idempotencyKey.Length == 0 ? null : idempotencyKey };
         Func<ApiRequest, CancellationToken, Task<ApiResult>> bound = (r, c) => handler(r, body, c);
         if (idempotencyKey.Length == 0)
         {

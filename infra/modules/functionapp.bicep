@@ -69,6 +69,9 @@ param keyVaultName string
 @description('Key Vault secret that holds the Stripe secret key.')
 param stripeApiKeySecretName string
 
+@description('Key Vault secret that holds the signing secret of the gateway-events endpoint (Stripe webhook secret).')
+param gatewayWebhookSecretName string
+
 @description('Table service URI of the PayConnect storage account.')
 param tableServiceUri string
 
@@ -102,6 +105,9 @@ param runDrainMaxConcurrency int
   'Stripe'
 ])
 param gatewayKind string
+
+// The gateway's event deliveries come to /api/gateway/{gateway}/events, the gateway named as Gateway__Kind names it.
+var gatewayEventsPath = toLower(gatewayKind)
 
 @description('How many times a soft-declined run is retried on later days.')
 param declinesMaxSoftDeclineRetries int
@@ -242,6 +248,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${stripeApiKeySecretName})'
         }
         {
+          name: 'Gateway__WebhookSecret'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${gatewayWebhookSecretName})'
+        }
+        {
           name: 'Gateway__OperatingFeeBasisPoints'
           value: string(gatewayOperatingFeeBasisPoints)
         }
@@ -296,8 +306,9 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 
 // Every request must carry an Entra token for the API's app registration, obtained by the portal or a firm's
 // sync agent; the platform then hands the caller to the code in X-MS-CLIENT-PRINCIPAL. An API answers 401
-// rather than redirecting to a login page (403 for a token from another client). Only the health probe is
-// reachable without a token, and it reports nothing but a status per dependency.
+// rather than redirecting to a login page (403 for a token from another client). Only two paths are reachable
+// without a token: the health probe, which reports nothing but a status per dependency, and the gateway's event
+// deliveries, which the code accepts only when signed with the webhook secret.
 resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'authsettingsV2'
@@ -310,6 +321,7 @@ resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
       unauthenticatedClientAction: 'Return401'
       excludedPaths: [
         '/api/health'
+        '/api/gateway/${gatewayEventsPath}/events'
       ]
     }
     httpSettings: {

@@ -512,6 +512,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/runs/{scheduleId}/{date}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refunds all or part of a run's charge: newest invoice first unless invoices are named, with the surcharge's share; reversal postings per invoice once the gateway returns the money. Idempotency-Key is required
+         * @description Refunds all or part of a run's charge: newest invoice first unless invoices are named, with the surcharge's share; reversal postings per invoice once the gateway returns the money. Idempotency-Key is required. Roles: FirmAdmin.
+         */
+        post: operations["RefundRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}": {
         parameters: {
             query?: never;
@@ -704,6 +724,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/gateway/{gateway}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a payment-gateway event (refund, dispute, ACH settlement or return), signed with the webhook secret (Stripe-Signature)
+         * @description Receives a payment-gateway event (refund, dispute, ACH settlement or return), signed with the webhook secret (Stripe-Signature). Needs no identity.
+         */
+        post: operations["ReceiveGatewayEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -829,6 +869,11 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /**
+         * @description A card's funding type, as the gateway reports it for the saved payment method (Stripe card.funding). Unknown: The gateway could not tell: treated as not credit.
+         * @enum {string}
+         */
+        CardFunding: "Unknown" | "Credit" | "Debit" | "Prepaid";
         /** @description Ties the payer to ticked MMS search results, one association each, all or nothing. */
         CreateAssociationsRequest: {
             /** @description The ticked results. */
@@ -858,6 +903,11 @@ export interface components {
              * @default null
              */
             email?: null | string;
+            /**
+             * @description Where the payer is, as an ISO 3166-2 code such as US-CT: a firm may exclude jurisdictions from card surcharges.
+             * @default null
+             */
+            jurisdiction?: null | string;
         };
         /** @description Saves a payer's payment method: the gateway's token and display data only. Card numbers and security codes are never accepted. */
         CreatePaymentMethodRequest: {
@@ -884,6 +934,8 @@ export interface components {
              * @default null
              */
             mandateId?: null | string;
+            /** @description Cards only: the card's funding type as the gateway reports it for the method (Stripe card.funding); a card surcharge applies to credit cards only. Left out: Unknown. */
+            funding?: components["schemas"]["CardFunding"] | null;
         };
         /** @description Subscribes a staff address to notifications. */
         CreateSubscriptionRequest: {
@@ -913,6 +965,11 @@ export interface components {
             /** @description Whether it answered. */
             status: components["schemas"]["HealthStatus"];
         };
+        /**
+         * @description Where a dispute (chargeback) of a run's charge stands (ordered: a later state never goes back). Open: The payer's card issuer disputes the charge; the firm may answer it. Won: Decided for the firm: nothing changes. Lost: Decided for the payer: the money went back; reversal postings, and the chargeback is recovered from the operating account.
+         * @enum {string}
+         */
+        DisputeStatus: "Open" | "Won" | "Lost";
         /** @description The due index's last reconciliation: a time and a count, nothing about which firm or schedule. */
         DueIndexHealthResponse: {
             /**
@@ -948,6 +1005,22 @@ export interface components {
              * @description When the settings were last written.
              */
             updatedAt: string;
+            /** @description The credit-card surcharge in basis points (100 = 1 %); 0 when the firm charges none. */
+            cardSurchargeBasisPoints: number;
+            /** @description Payer jurisdictions where no surcharge is charged. */
+            surchargeExcludedJurisdictions: string[];
+        };
+        /**
+         * @description What one event delivery did. Applied: The run changed (a refund, a dispute, a settlement or a return was recorded). Unchanged: Judged and recorded, nothing changed: an older state arriving late, or a state already known. Duplicate: This event was delivered before: nothing changed again. NotOurs: Not about a charge PayConnect made, or of a kind it does not act on. RetryLater: The run is still recording the charge: the gateway should deliver the event again later.
+         * @enum {string}
+         */
+        GatewayEventOutcome: "Applied" | "Unchanged" | "Duplicate" | "NotOurs" | "RetryLater";
+        /** @description What the delivery of one gateway event did. */
+        GatewayEventResponse: {
+            /** @description The gateway's event id. */
+            eventId: string;
+            /** @description Applied (the run changed), Unchanged (an older or known state), Duplicate (delivered before), or NotOurs (not a charge PayConnect made, or a kind it does not act on). */
+            outcome: components["schemas"]["GatewayEventOutcome"];
         };
         /** @description The app's health, each dependency's, and what piles up. */
         HealthResponse: {
@@ -972,10 +1045,10 @@ export interface components {
          */
         MmsConnectorKind: "Mirror" | "Http";
         /**
-         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it.
+         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it. PaymentDisputed: The payer's card issuer disputes an Auto-Pay charge (a chargeback). PaymentReturned: The payer's bank returned an Auto-Pay ACH debit (NACHA R-code). PaymentReceipt: A copy of each Auto-Pay payment receipt (with its surcharge line).
          * @enum {string}
          */
-        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval";
+        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval" | "PaymentDisputed" | "PaymentReturned" | "PaymentReceipt";
         /** @description An OpenAPI 3.1 document. */
         OpenApiDocumentResponse: Record<string, never>;
         /** @description A payer. */
@@ -991,6 +1064,8 @@ export interface components {
              * @description When the payer was added.
              */
             createdAt: string;
+            /** @description Where the payer is (ISO 3166-2), if known. */
+            jurisdiction: null | string;
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         PayerResponsePage: {
@@ -1024,6 +1099,8 @@ export interface components {
              * @description When it was saved.
              */
             createdAt: string;
+            /** @description A card's funding type (Credit, Debit, Prepaid, Unknown); null for Ach. */
+            funding: components["schemas"]["CardFunding"] | null;
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         PaymentMethodResponsePage: {
@@ -1095,6 +1172,58 @@ export interface components {
              * @default null
              */
             approvalThreshold?: null | number;
+            /**
+             * @description A surcharge on credit-card Auto-Pay charges, in percent (more than 0, at most 3, two decimals). Never on debit or prepaid cards, bank debits, or schedules depositing into a Trust account; its own line, deposited to operating. Left out: none.
+             * @default null
+             */
+            cardSurchargePercent?: null | number;
+            /**
+             * @description Payer jurisdictions (ISO 3166-2, such as US-CT) where no surcharge is charged; payers of unknown jurisdiction are not surcharged while any is listed.
+             * @default null
+             */
+            surchargeExcludedJurisdictions?: null | string[];
+        };
+        /** @description One invoice of a run and how much of what the run paid on it goes back. */
+        RefundInvoice: {
+            /** @description An invoice the run paid. */
+            invoiceNumber: string;
+            /** @description Major units, at most what the run paid on it and has not returned. */
+            amount: number;
+        };
+        /** @description Refunds all or part of a run's charge. Leave out both amount and invoices to refund everything that has not gone back. */
+        RefundRunRequest: {
+            /**
+             * @description What goes back to the payer (major units, surcharge share included), split newest invoice first.
+             * @default null
+             */
+            amount?: null | number;
+            /**
+             * @description Or: how much of each named invoice's payment goes back (major units); the surcharge's share is added.
+             * @default null
+             */
+            invoices?: null | components["schemas"]["RefundInvoice"][];
+            /**
+             * @description Why, for the run's record.
+             * @default null
+             */
+            reason?: null | string;
+        };
+        /**
+         * @description Where a refund of a run's charge stands at the gateway (ordered: a later state never goes back). Requested: Staff asked for it; the gateway has not answered yet. Pending: The gateway accepted it; the money is on its way back. Succeeded: The money went back to the payer: reversal postings are written and holds released. Failed: The gateway could not return the money. Final; nothing was reversed. Canceled: Cancelled before the money went back. Final; nothing was reversed.
+         * @enum {string}
+         */
+        RefundStatus: "Requested" | "Pending" | "Succeeded" | "Failed" | "Canceled";
+        /** @description What one reversal (a refund, a lost dispute or an ACH return) returned on one invoice of the run, or on its surcharge (empty invoice number): the amount, the payment reference of its reversal posting, and how much of it came off the run's hold on the invoice at once (the rest counts again once the MMS shows the reversal). */
+        ReversalLine: {
+            invoiceNumber: string;
+            clientNumber: string;
+            matterNumber: string;
+            amountMinor: number;
+            reference: string;
+            /** @description The reversal of the run's surcharge line (never an invoice's money). */
+            isSurcharge?: boolean;
+            /** @description How much of it came off the run's hold on the invoice when it was written. */
+            releasedMinor?: number;
         };
         /** @description Why a run waits for approval, and what staff decided. */
         RunApproval: {
@@ -1105,6 +1234,27 @@ export interface components {
             decidedAt?: null | string;
             approved?: null | boolean;
             reason?: null | string;
+        };
+        /** @description A dispute (chargeback) of the run's charge. */
+        RunDispute: {
+            disputeId: string;
+            amountMinor: number;
+            status: components["schemas"]["DisputeStatus"];
+            /** Format: date-time */
+            openedAt: string;
+            reason?: null | string;
+            /** Format: date-time */
+            closedAt?: null | string;
+            /** @description What the gateway charged for the dispute (its fee), recovered from the operating account when lost. */
+            feeMinor?: number;
+            /** @description When lost: how the disputed amount splits over the run's invoices (and surcharge). */
+            lines?: components["schemas"]["ReversalLine"][];
+            /** @description When lost: the firm's operating bank account the chargeback and its fee are recorded against (never trust). */
+            debitedBankAccountId?: null | string;
+            /** @description When lost: what is recovered from that operating account (disputed amount and fee). */
+            debitedMinor?: number;
+            /** @description The gateway's id of the recovery from the operating account, once made. */
+            recoveryId?: null | string;
         };
         /** @description One thing that happened to a run on its way: a charge attempt's outcome, an unreachable MMS, a gateway that did not answer. */
         RunEvent: {
@@ -1127,11 +1277,55 @@ export interface components {
             availableMinor: number;
             reference: string;
         };
+        /** @description A refund of the run's charge, asked for by staff or started in the gateway's dashboard. */
+        RunRefund: {
+            /** @description Ours: the gateway idempotency key of a staff refund, or the gateway's refund id of one started elsewhere. */
+            key: string;
+            /** @description What goes back to the payer, surcharge share included. */
+            amountMinor: number;
+            /** @description Where it stands. */
+            status: components["schemas"]["RefundStatus"];
+            /**
+             * Format: date-time
+             * @description When it was first recorded.
+             */
+            createdAt: string;
+            /** @description The gateway's id, once known. */
+            refundId?: null | string;
+            /** @description The staff user who asked for it; null when it was started in the gateway's dashboard. */
+            requestedBy?: null | string;
+            reason?: null | string;
+            /** @description How it splits over the run's invoices (and surcharge), decided when it was asked for or first seen. */
+            lines?: components["schemas"]["ReversalLine"][];
+            /** @description True once its reversal postings are written (it succeeded). */
+            reversed?: boolean;
+            /** Format: date-time */
+            updatedAt?: null | string;
+        };
+        /** @description An ACH return of one presentment of the run's debit (NACHA R01–R85). */
+        RunReturn: {
+            code: string;
+            description: string;
+            chargeId: string;
+            presentment: number;
+            amountMinor: number;
+            /** Format: date-time */
+            at: string;
+            /** @description How the returned amount splits over the run's invoices (and surcharge). */
+            lines?: components["schemas"]["ReversalLine"][];
+            /**
+             * Format: date
+             * @description R01/R09 within NACHA's limits: the date of the re-presentment; null when the debit is never presented again.
+             */
+            representOn?: null | string;
+            /** @description Why it is (not) presented again, for staff. */
+            decision?: null | string;
+        };
         /**
-         * @description Where a run stands. A run is first recorded when its allocation is decided (the insert is the claim): Allocated → (Charged →) Posted, or NothingDue / AwaitingApproval / AwaitingRetry / Failed / Skipped. Allocated: Lines, total, holds and idempotency key are stored; the charge may or may not have been made. AwaitingApproval: The allocation is above the firm's approval threshold or the schedule's maximum; holds kept, nothing charged. Charged: The gateway approved the charge; its postings are being written (only for runs with many invoices). Posted: One posting per paid invoice is written; Σ postings = the charge. Final. NothingDue: Nothing was available to pay; no charge. Final. AwaitingRetry: Soft-declined; a new attempt allocates afresh on RetryOn. Holds released. Failed: Failed for good (hard decline, retries used up, MMS unreachable beyond the retry window, bad input). Final. Skipped: Not charged because staff paused, ended or changed the schedule before the charge, or declined its approval. Final.
+         * @description Where a run stands. A run is first recorded when its allocation is decided (the insert is the claim): Allocated → (Charged →) Posted, or NothingDue / AwaitingApproval / AwaitingRetry / Failed / Skipped. Allocated: Lines, total, holds and idempotency key are stored; the charge may or may not have been made. AwaitingApproval: The allocation is above the firm's approval threshold or the schedule's maximum; holds kept, nothing charged. Charged: The gateway approved the charge; its postings are being written (only for runs with many invoices). Posted: One posting per paid invoice is written; Σ postings = the charge. Final. NothingDue: Nothing was available to pay; no charge. Final. AwaitingRetry: Soft-declined; a new attempt allocates afresh on RetryOn. Holds released. Failed: Failed for good (hard decline, retries used up, MMS unreachable beyond the retry window, bad input). Final. Skipped: Not charged because staff paused, ended or changed the schedule before the charge, or declined its approval. Final. Returned: The payer's bank returned the ACH debit (Returns has the code); its money went back and reversal postings are written. Final, unless an R01/R09 return is re-presented on RetryOn.
          * @enum {string}
          */
-        RunState: "Allocated" | "AwaitingApproval" | "Charged" | "Posted" | "NothingDue" | "AwaitingRetry" | "Failed" | "Skipped";
+        RunState: "Allocated" | "AwaitingApproval" | "Charged" | "Posted" | "NothingDue" | "AwaitingRetry" | "Failed" | "Skipped" | "Returned";
         /** @description A run as the API shows it: what it allocated, charged and why it stopped. Never the payment token. */
         RunView: {
             /** @description firmId/scheduleId/yyyy-MM-dd. */
@@ -1143,7 +1337,7 @@ export interface components {
              * @description The occurrence date, in the firm's time zone.
              */
             runDate: string;
-            /** @description Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed or Skipped. */
+            /** @description Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed, Skipped or Returned. */
             state: components["schemas"]["RunState"];
             /** @description The charge attempt (1, or more after soft declines). */
             attempt: number;
@@ -1193,6 +1387,21 @@ export interface components {
              * @description When it last changed.
              */
             updatedAt: string;
+            /** @description The card surcharge charged on top of the invoices (its own line and posting; no invoice's money). */
+            surchargeMinor: number;
+            /**
+             * Format: date-time
+             * @description When the bank (ACH) debit settled.
+             */
+            settledAt: null | string;
+            /** @description How many times a returned bank debit was presented again (0 for the original). */
+            presentment: number;
+            /** @description Refunds of the charge, with how each splits over the invoices. */
+            refunds: components["schemas"]["RunRefund"][];
+            /** @description The dispute (chargeback) of the charge, if any. */
+            dispute: components["schemas"]["RunDispute"] | null;
+            /** @description Returns of the bank debit (NACHA code) and whether it is presented again. */
+            returns: components["schemas"]["RunReturn"][];
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         RunViewPage: {
@@ -1222,7 +1431,7 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
-        /** @description A payer's new name and email; a PUT replaces both. */
+        /** @description A payer's new name, email and jurisdiction; a PUT replaces them all. */
         UpdatePayerRequest: {
             /** @description The payer's name. */
             name: string;
@@ -1232,6 +1441,11 @@ export interface components {
              * @default null
              */
             email?: null | string;
+            /**
+             * @description Where the payer is (ISO 3166-2, such as US-CT); left out, unknown.
+             * @default null
+             */
+            jurisdiction?: null | string;
         };
     };
     responses: never;
@@ -1907,7 +2121,8 @@ export interface operations {
                      *           "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *           "name": "Acme Holdings AP",
                      *           "email": "ap@acme.example",
-                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "jurisdiction": "US-IL"
                      *         }
                      *       ],
                      *       "continuation": null
@@ -1972,7 +2187,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Acme Holdings AP",
-                 *       "email": "ap@acme.example"
+                 *       "email": "ap@acme.example",
+                 *       "jurisdiction": "US-IL"
                  *     }
                  */
                 "application/json": components["schemas"]["CreatePayerRequest"];
@@ -1994,7 +2210,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2074,7 +2291,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2138,7 +2356,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Acme Holdings Accounts Payable",
-                 *       "email": "ap@acme.example"
+                 *       "email": "ap@acme.example",
+                 *       "jurisdiction": "US-IL"
                  *     }
                  */
                 "application/json": components["schemas"]["UpdatePayerRequest"];
@@ -2158,7 +2377,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2521,7 +2741,8 @@ export interface operations {
                      *           "expiryMonth": 12,
                      *           "expiryYear": 2030,
                      *           "mandateId": null,
-                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "funding": "Credit"
                      *         }
                      *       ],
                      *       "continuation": null
@@ -2592,7 +2813,8 @@ export interface operations {
                  *       "displayName": "Visa",
                  *       "last4": "4242",
                  *       "expiryMonth": 12,
-                 *       "expiryYear": 2030
+                 *       "expiryYear": 2030,
+                 *       "funding": "Credit"
                  *     }
                  */
                 "application/json": components["schemas"]["CreatePaymentMethodRequest"];
@@ -2619,7 +2841,8 @@ export interface operations {
                      *       "expiryMonth": 12,
                      *       "expiryYear": 2030,
                      *       "mandateId": null,
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "funding": "Credit"
                      *     }
                      */
                     "application/json": components["schemas"]["PaymentMethodResponse"];
@@ -3499,7 +3722,36 @@ export interface operations {
                      *           "paymentMethodId": "pm_0195f1c2a3b4",
                      *           "bankAccountId": "ba_0195f1c2a3b4",
                      *           "createdAt": "2026-03-02T15:00:00Z",
-                     *           "updatedAt": "2026-03-02T15:00:00Z"
+                     *           "updatedAt": "2026-03-02T15:00:00Z",
+                     *           "surchargeMinor": 0,
+                     *           "settledAt": null,
+                     *           "presentment": 0,
+                     *           "refunds": [
+                     *             {
+                     *               "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *               "amountMinor": 10000,
+                     *               "status": "Succeeded",
+                     *               "createdAt": "2026-03-09T15:00:00Z",
+                     *               "refundId": "re_3Pq1",
+                     *               "requestedBy": "staff@smith-jones.example",
+                     *               "reason": "Billed twice for the March hearing.",
+                     *               "lines": [
+                     *                 {
+                     *                   "invoiceNumber": "INV-1001",
+                     *                   "clientNumber": "C-100",
+                     *                   "matterNumber": "M-100-1",
+                     *                   "amountMinor": 10000,
+                     *                   "reference": "PC-4HX8RQ2MWA",
+                     *                   "isSurcharge": false,
+                     *                   "releasedMinor": 10000
+                     *                 }
+                     *               ],
+                     *               "reversed": true,
+                     *               "updatedAt": null
+                     *             }
+                     *           ],
+                     *           "dispute": null,
+                     *           "returns": []
                      *         }
                      *       ],
                      *       "continuation": null
@@ -3611,7 +3863,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -3723,7 +4004,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -3873,7 +4183,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -3927,6 +4266,184 @@ export interface operations {
             /** @description If-Match does not match the record's current ETag: read it again and retry. */
             412: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RefundRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing: a repeat of the request with the same key and body returns the first result instead of creating again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+                /** @description The date. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invoices": [
+                 *         {
+                 *           "invoiceNumber": "INV-1002",
+                 *           "amount": 100
+                 *         }
+                 *       ],
+                 *       "reason": "Billed twice for the March hearing."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    /** @description Where the created record can be read. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "runDate": "2026-03-02",
+                     *       "state": "Posted",
+                     *       "attempt": 1,
+                     *       "lines": [
+                     *         {
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "availableMinor": 120000,
+                     *           "reference": "PC-7KQ2MZ9WXA"
+                     *         }
+                     *       ],
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "settlementPending": false,
+                     *       "failureCode": null,
+                     *       "failureReason": null,
+                     *       "skippedBy": null,
+                     *       "retryOn": null,
+                     *       "parkedUntil": null,
+                     *       "approval": null,
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "what": "Charged",
+                     *           "code": null,
+                     *           "message": "Charge approved.",
+                     *           "amountMinor": 120000,
+                     *           "attempt": 1
+                     *         }
+                     *       ],
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "paymentMethodId": "pm_0195f1c2a3b4",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4738,7 +5255,9 @@ export interface operations {
                      *       "mmsSharedSecretSet": false,
                      *       "approvalThresholdMinor": 2500000,
                      *       "approvalThresholdIsDefault": true,
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "cardSurchargeBasisPoints": 0,
+                     *       "surchargeExcludedJurisdictions": []
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -4828,7 +5347,9 @@ export interface operations {
                      *       "mmsSharedSecretSet": false,
                      *       "approvalThresholdMinor": 2500000,
                      *       "approvalThresholdIsDefault": true,
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "cardSurchargeBasisPoints": 0,
+                     *       "surchargeExcludedJurisdictions": []
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -4873,6 +5394,73 @@ export interface operations {
             /** @description If-Match does not match the record's current ETag: read it again and retry. */
             412: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ReceiveGatewayEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The gateway. */
+                gateway: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "eventId": "evt_1Pq2R3",
+                     *       "outcome": "Applied"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayEventResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -92,6 +92,7 @@ public sealed class AzureStartupTests(BicepCompilation compilation)
             new Dictionary<string, string>
             {
                 ["StripeApiKey"] = DeployedAppSettings.PlausibleStripeKey(),
+                ["GatewayWebhookSecret"] = "whsec_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
                 ["AcsAccessKey"] = DeployedAppSettings.PlausibleAcsAccessKey(),
             });
         return new Dictionary<string, string>(resolved, StringComparer.Ordinal)

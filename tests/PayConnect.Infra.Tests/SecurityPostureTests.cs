@@ -62,11 +62,21 @@ public sealed class SecurityPostureTests(BicepCompilation compilation)
     }
 
     [Fact]
-    public void HealthProbe_IsTheOnlyPathReachableWithoutAToken()
+    public void HealthProbeAndSignedGatewayEvents_AreTheOnlyPathsReachableWithoutAToken()
     {
         var excluded = Properties("Microsoft.Web/sites/config")["globalValidation"]!["excludedPaths"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
 
-        Assert.Equal([HealthPath()], excluded);
+        // The gateway's event path, for the gateway Gateway__Kind names; the code accepts only signed deliveries there.
+        Assert.Equal([HealthPath(), $"[format('{GatewayEventsPath()}', variables('gatewayEventsPath'))]"], excluded);
+    }
+
+    /// <summary>/ROUTEPREFIX/gateway/{0}/events: the gateway-events function's route with its gateway as a format slot.</summary>
+    private static string GatewayEventsPath()
+    {
+        var trigger = typeof(PayConnect.Functions.Gateway.GatewayEventsFunction).GetMethod("Run")!.GetParameters()
+            .SelectMany(p => p.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.HttpTriggerAttribute), false).OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>())
+            .Single();
+        return "/api/" + trigger.Route!.Replace("{gateway}", "{0}", StringComparison.Ordinal);
     }
 
     [Fact]

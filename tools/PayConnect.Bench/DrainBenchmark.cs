@@ -255,5 +255,9 @@ public static class DrainBenchmark
             await Task.Delay(latencyMs, cancellationToken);
             return await inner.FindChargeAsync(lookup, cancellationToken);
         }
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+        public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
     }
 }

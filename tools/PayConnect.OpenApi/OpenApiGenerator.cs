@@ -272,7 +272,8 @@ public static class OpenApiGenerator
     {
         if (contract?.Anonymous == true)
         {
-            return [];
+            // No identity, so no 401/403 from the pipeline: only what the operation itself answers.
+            return new SortedSet<int>(contract.Problems);
         }
 
         var codes = new SortedSet<int> { 400, 401, 403, 404 };

@@ -66,6 +66,16 @@ public sealed record FirmSettings(
     /// </summary>
     public long? ApprovalThresholdMinor { get; init; }
 
+    /// <summary>The card surcharge rate in basis points (1–300); null or 0: the firm charges none.</summary>
+    public int? CardSurchargeBasisPoints { get; init; }
+
+    /// <summary>ISO 3166-2 codes of the payer jurisdictions where the firm never surcharges (US-CT, ...).</summary>
+    public IReadOnlyList<string> SurchargeExcludedJurisdictions { get; init; } = [];
+
+    /// <summary>The firm's surcharge, or null when it charges none.</summary>
+    public Payments.SurchargeSettings? Surcharge() =>
+        CardSurchargeBasisPoints is { } bp && bp > 0 ? new Payments.SurchargeSettings(bp, SurchargeExcludedJurisdictions) : null;
+
     /// <summary>The firm-wide approval threshold in effect, in minor units of <see cref="Currency"/>.</summary>
     public long ApprovalThreshold() =>
         ApprovalThresholdMinor ?? checked(DefaultApprovalThresholdMajor * (long)Math.Pow(10, Currencies.IsSupported(Currency) ? Currencies.Exponent(Currency) : 2));
@@ -97,6 +107,9 @@ public sealed record Payer(string Id, string Name, string? Email, Instant Create
     public static string Table => "Payers";
 
     public string Key => Id;
+
+    /// <summary>Where the payer is (ISO 3166-2, US-CT): a firm may exclude jurisdictions from card surcharges.</summary>
+    public string? Jurisdiction { get; init; }
 }
 
 /// <summary>
@@ -115,6 +128,9 @@ public sealed record PaymentMethod(
     Instant CreatedAt,
     string? MandateId = null) : IFirmRecord
 {
+    /// <summary>A card's funding type, from the gateway's data for the method (Stripe <c>card.funding</c>); null for ACH or when not given.</summary>
+    public Payments.CardFunding? Funding { get; init; }
+
     public static string Table => "PaymentMethods";
 
     public string Key => KeyOf(PayerId, Id);
@@ -167,7 +183,16 @@ public static class NotificationTypes
     /// <summary>A run is above its approval ceiling and waits for a person (SPEC §1 Approval ceiling).</summary>
     public const string AwaitingApproval = "AwaitingApproval";
 
-    public static readonly IReadOnlyList<string> All = [ErrorFailedAutoPay, AwaitingApproval];
+    /// <summary>The payer's card issuer disputes a run's charge (a chargeback).</summary>
+    public const string PaymentDisputed = "PaymentDisputed";
+
+    /// <summary>The payer's bank returned a run's ACH debit (NACHA R-code).</summary>
+    public const string PaymentReturned = "PaymentReturned";
+
+    /// <summary>A run's charge went through: the receipt, with its surcharge line (the payer gets it too when the payer has an address).</summary>
+    public const string PaymentReceipt = "PaymentReceipt";
+
+    public static readonly IReadOnlyList<string> All = [ErrorFailedAutoPay, AwaitingApproval, PaymentDisputed, PaymentReturned, PaymentReceipt];
 }
 
 /// <summary>A staff address that receives notification types (<see cref="NotificationTypes"/>).</summary>
@@ -204,8 +229,11 @@ public sealed record ScheduleCharging(
     BankAccountKind DepositKind,
     string? ConnectedAccountId)
 {
+    /// <summary>The card's funding type (a surcharge applies to credit cards only).</summary>
+    public Payments.CardFunding? Funding { get; init; }
+
     public static ScheduleCharging Of(PaymentMethod method, BankAccount deposit) =>
-        new(method.Token, method.Kind, method.MandateId, deposit.Kind, deposit.StripeAccountId);
+        new(method.Token, method.Kind, method.MandateId, deposit.Kind, deposit.StripeAccountId) { Funding = method.Funding };
 }
 
 /// <summary>Why a schedule ended.</summary>

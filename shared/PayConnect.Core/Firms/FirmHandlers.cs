@@ -42,6 +42,8 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
             request.MmsConnector == MmsConnectorKind.Http ? secret : null)
         {
             ApprovalThresholdMinor = request.ApprovalThreshold is { } threshold && Currencies.TryToMinor(threshold, request.Currency, out var minor) ? minor : null,
+            CardSurchargeBasisPoints = request.CardSurchargePercent is { } percent ? (int)(percent * 100) : null,
+            SurchargeExcludedJurisdictions = (request.SurchargeExcludedJurisdictions ?? []).Distinct(StringComparer.Ordinal).ToList(),
         };
         try
         {

@@ -22,6 +22,9 @@ public sealed record FailedAutoPayDetails
     /// <summary>The amount the run tried to charge; null when it failed before an amount was allocated (e.g. MMS unreachable).</summary>
     public Money? AmountAttempted { get; init; }
 
+    /// <summary>The card surcharge included in the amount attempted (its own line; never an invoice's money), when there is one.</summary>
+    public Money? Surcharge { get; init; }
+
     /// <summary>Human-readable reason, e.g. "Card declined: insufficient funds". Must not contain secrets.</summary>
     public required string FailureReason { get; init; }
 
@@ -103,6 +106,10 @@ public static class FailedAutoPayEmail
             ("Run date", FormatRunDate(d.RunDate)),
             ("Amount attempted", d.AmountAttempted is { } amount ? Currencies.Format(amount) : "none (the run failed before an amount was allocated)"),
         };
+        if (d.Surcharge is { Minor: > 0 } surcharge)
+        {
+            rows.Add(("Card surcharge (included)", Currencies.Format(surcharge)));
+        }
 
         var method = PaymentMethod(d);
         if (method is not null)

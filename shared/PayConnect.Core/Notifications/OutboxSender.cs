@@ -106,6 +106,34 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
     }
 
     /// <summary>
+    /// Enqueues one email of <paramref name="type"/> to one address that is not a staff subscription (a payer's receipt);
+    /// safe to call again for the same source. An address that cannot receive mail is recorded as rejected, once.
+    /// </summary>
+    public async Task EnqueueToAsync(string firmId, string type, string sourceKey, string address, string? displayName, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var now = clock.GetCurrentInstant();
+        var id = OutboxEmail.IdOf(type, sourceKey, address);
+        EmailMessage message;
+        EmailAddress to;
+        try
+        {
+            to = new EmailAddress(address, displayName);
+            message = compose(OutboxEmail.MessageIdOf(firmId, type, sourceKey, address), to);
+        }
+        catch (ArgumentException ex)
+        {
+            await InsertIfAbsentAsync(firmId, new OutboxEmail(id, firmId, type, sourceKey, address, displayName, "(not sent)", string.Empty, string.Empty,
+                OutboxState.Rejected, 0, now, now, now) { LastError = ex.Message }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await store.UpsertAsync(OutboxPendingEntry.Partition, new OutboxPendingEntry(firmId, id, now), cancellationToken).ConfigureAwait(false);
+        await InsertIfAbsentAsync(firmId, new OutboxEmail(id, firmId, type, sourceKey, to.Address, to.DisplayName, message.Subject, message.PlainText, message.Html,
+            OutboxState.Pending, 0, now, now, now), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Reads the pending index (one partition; entries of emails already final are counted until the sender next
     /// clears them), at most <paramref name="maxEntries"/> entries.
     /// </summary>

@@ -12,7 +12,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
 {
     public async Task<ApiResult> CreatePayerAsync(string firmId, CreatePayerRequest request, CancellationToken ct)
     {
-        var payer = new Payer(Ids.New("py"), request.Name, request.Email, clock.GetCurrentInstant());
+        var payer = new Payer(Ids.New("py"), request.Name, request.Email, clock.GetCurrentInstant()) { Jurisdiction = request.Jurisdiction };
         var stored = await store.InsertAsync(firmId, payer, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/payers/{payer.Id}", PayerResponse.From(payer), stored.ETag);
     }
@@ -27,7 +27,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
 
         try
         {
-            var stored = await store.ReplaceAsync(firmId, existing.Value with { Name = request.Name, Email = request.Email }, ifMatch, ct);
+            var stored = await store.ReplaceAsync(firmId, existing.Value with { Name = request.Name, Email = request.Email, Jurisdiction = request.Jurisdiction }, ifMatch, ct);
             return new ApiResult.Ok(PayerResponse.From(stored.Value), stored.ETag);
         }
         catch (ConcurrencyException)
@@ -52,7 +52,10 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
             return ApiResult.NotFoundOf("Payer", payerId);
         }
 
-        var method = new PaymentMethod(Ids.New("pm"), payerId, request.Kind, request.Token, request.DisplayName, request.Last4, request.ExpiryMonth, request.ExpiryYear, clock.GetCurrentInstant(), request.MandateId);
+        var method = new PaymentMethod(Ids.New("pm"), payerId, request.Kind, request.Token, request.DisplayName, request.Last4, request.ExpiryMonth, request.ExpiryYear, clock.GetCurrentInstant(), request.MandateId)
+        {
+            Funding = request.Kind == PaymentMethodKind.Card ? request.Funding ?? Payments.CardFunding.Unknown : null,
+        };
         var stored = await store.InsertAsync(firmId, method, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/payers/{payerId}/payment-methods/{method.Id}", PaymentMethodResponse.From(method), stored.ETag);
     }

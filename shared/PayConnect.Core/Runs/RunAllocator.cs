@@ -63,6 +63,7 @@ public sealed class RunAllocator(
             MandateId = charging.MandateId,
             DepositKind = charging.DepositKind,
             ConnectedAccountId = charging.ConnectedAccountId,
+            Funding = charging.Funding,
         };
         AmountRule rule = AmountRule.PayAll;
         if (s.AmountRule == AmountRuleKind.UpTo)
@@ -101,7 +102,30 @@ public sealed class RunAllocator(
             return await SaveAsync(context, prior, failed, [], cancellationToken).ConfigureAwait(false);
         }
 
-        return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, cancellationToken).ConfigureAwait(false);
+        var surcharge = await SurchargeAsync(context.FirmId, settings, snapshot, cancellationToken).ConfigureAwait(false);
+        return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, surcharge, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The card surcharge rate of this run (docs/decisions/0037-trust-safe-surcharges.md): the firm's, for a credit card
+    /// into an operating account, unless the payer is in a jurisdiction the firm excludes (or unknown while it excludes any).
+    /// </summary>
+    private async Task<int> SurchargeAsync(string firmId, FirmSettings? settings, RunSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var firm = settings?.Surcharge();
+        string? jurisdiction = null;
+        if (firm is not null && firm.ExcludedJurisdictions.Count > 0 && snapshot.PaymentMethodKind == PaymentMethodKind.Card && snapshot.DepositKind == BankAccountKind.Operating)
+        {
+            jurisdiction = (await store.GetAsync<Payer>(firmId, snapshot.PayerId, cancellationToken).ConfigureAwait(false))?.Value.Jurisdiction;
+        }
+
+        var decision = Payments.Surcharges.Decide(firm, snapshot.PaymentMethodKind, snapshot.Funding, snapshot.DepositKind, jurisdiction);
+        if (firm is not null && !decision.Applies)
+        {
+            logger.LogInformation("No card surcharge for payer {PayerId}: {WhyNot}", snapshot.PayerId, decision.WhyNot);
+        }
+
+        return decision.BasisPoints;
     }
 
     /// <summary>Why staff stopped the run, if they did (paused, ended, skipped its date, changed its payment method).</summary>
@@ -142,7 +166,7 @@ public sealed class RunAllocator(
 
     private async Task<RunStep> AllocateAndCommitAsync(
         RunContext context, Stored<RunRecord>? prior, RunRecord begun, Schedule schedule, RunSnapshot snapshot, AmountRule rule,
-        IReadOnlyList<MmsScope> scopes, IReadOnlyList<MmsInvoice> invoices, FirmSettings? settings, LocalDate today, CancellationToken cancellationToken)
+        IReadOnlyList<MmsScope> scopes, IReadOnlyList<MmsInvoice> invoices, FirmSettings? settings, LocalDate today, int surchargeBasisPoints, CancellationToken cancellationToken)
     {
         var currency = schedule.Currency;
         var view = invoices.ToDictionary(i => i.Key, i => new MmsInvoiceState(i.OutstandingMinor, i.PaymentReferences.ToHashSet(StringComparer.OrdinalIgnoreCase)), StringComparer.Ordinal);
@@ -182,9 +206,9 @@ public sealed class RunAllocator(
                 case AllocationResult.Allocated allocated:
                     var lines = WithinClientLimit(allocated.Lines);
                     var runLines = lines.Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor,
-                        PaymentReference.For(context.RunKey, l.Invoice.InvoiceNumber))).ToList();
+                        PaymentReference.For(begun.ReferenceKey, l.Invoice.InvoiceNumber))).ToList();
                     var available = invoices.Sum(i => Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key)));
-                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now);
+                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now, surchargeBasisPoints);
                     if (Ceiling(settings, schedule, run.AmountMinor!.Value) is { } approval)
                     {
                         run = run.AwaitingApproval(approval, now);

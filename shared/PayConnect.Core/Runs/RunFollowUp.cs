@@ -21,8 +21,24 @@ public sealed class RunFollowUp(
     FirmSettingsCache firms,
     IClock clock,
     OutboxOptions outboxOptions,
+    Reversals.ChargedRunNotices notices,
     ILogger<RunFollowUp> logger)
 {
+    /// <summary>A posted run's receipt (once), then the end of its schedule if it was the last run.</summary>
+    public async Task<RunStep> PostedAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
+    {
+        if (Reversals.ChargedRunNotices.Owed(run.Value).Count > 0)
+        {
+            var sent = await notices.SendOwedAsync(context.FirmId, run, cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(sent, run))
+            {
+                return new RunStep.Next(sent);
+            }
+        }
+
+        return await CompleteScheduleAsync(context, run, cancellationToken).ConfigureAwait(false);
+    }
+
     private static readonly LocalDateTimePattern When = LocalDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd HH':'mm");
 
     /// <summary>Puts the run's notification in the outbox once (enqueueing is idempotent; the run remembers it did).</summary>
@@ -74,6 +90,7 @@ public sealed class RunFollowUp(
                 ScheduleName = scheduleName,
                 RunDate = r.RunDate,
                 AmountAttempted = r.AmountMinor is { } minor && r.Currency is { } currency ? new Money(minor, currency) : null,
+                Surcharge = r.SurchargeMinor > 0 && r.Currency is { } surchargeCurrency ? new Money(r.SurchargeMinor, surchargeCurrency) : null,
                 FailureReason = r.FailureReason ?? "The run could not complete.",
                 Attempts = r.Events.Where(e => e.What is "Declined" or "MmsUnavailable" or "Parked").Select(e => Describe(e, zone)).ToList(),
                 PaymentMethodLabel = method?.Value.DisplayName,

@@ -116,6 +116,9 @@ public static class AppSettings
     [Setting(SettingScope.LocalOnly, "Stripe API base URL override (tests point it at a local server).")]
     public const string GatewayStripeApiBase = "Gateway__StripeApiBase";
 
+    [Setting(SettingScope.Everywhere, "Signing secret (whsec_...) of the gateway-events endpoint: Stripe's webhook secret (a Key Vault reference in Azure); the sandbox signs with it locally (a development secret when empty).")]
+    public const string GatewayWebhookSecret = "Gateway__WebhookSecret";
+
     [Setting(SettingScope.Everywhere, "Platform application fee on operating-account charges, in basis points (0-1000); trust charges never carry one.")]
     public const string GatewayOperatingFeeBasisPoints = "Gateway__OperatingFeeBasisPoints";
 

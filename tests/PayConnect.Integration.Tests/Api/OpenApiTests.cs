@@ -121,8 +121,8 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
         var operation = ContractDocument.Operation(operationId)!;
         var example = operation["requestBody"]!["content"]!["application/json"]!["example"]!.ToJsonString();
 
-        // The client checks the response against the document too.
-        var response = await Client.Send(function.Methods[0], url, example);
+        // The client checks the response against the document too. Creating POSTs may take (RefundRun requires) a key.
+        var response = await Client.Send(function.Methods[0], url, example, new Dictionary<string, string> { ["Idempotency-Key"] = "example-" + operationId });
 
         var success = operation["responses"]!.AsObject().Single(r => r.Key.StartsWith('2')).Key;
         Assert.True(response.Status.ToString(System.Globalization.CultureInfo.InvariantCulture) == success, $"{operationId}: {response}");
@@ -185,6 +185,11 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
             url = url.Replace("{scheduleId}/{date}", await RunAwaitingApprovalAsync(), StringComparison.Ordinal);
         }
 
+        if (operationId == "RefundRun")
+        {
+            url = url.Replace("{scheduleId}/{date}", await PostedRunAsync(), StringComparison.Ordinal);
+        }
+
         if (url.Contains("{payerId}", StringComparison.Ordinal))
         {
             url = url.Replace("{payerId}", await CreatePayerAsync(), StringComparison.Ordinal);
@@ -196,6 +201,19 @@ public sealed class OpenApiTests(Emulators emulators) : ConnectApiTestBase(emula
         }
 
         return (function, url);
+    }
+
+    /// <summary>A posted run of a new Auto-Pay that paid INV-1001 and INV-1002: "{scheduleId}/{date}".</summary>
+    private async Task<string> PostedRunAsync()
+    {
+        Ok(await Client.Put($"/api/firms/{FirmA}/settings", new { name = "Smith & Jones LLP", timeZone = "America/Chicago", currency = "USD" }), 200);
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 1, 15, 0));
+        var schedule = await CreateAutoPayAsync(await CreatePartyAsync(), new { kind = "Monthly" }, "2026-03-02");
+        Host.Clock.Reset(NodaTime.Instant.FromUtc(2026, 3, 2, 15, 0));
+        await Host.Function<PayConnect.Functions.Runs.FanOutFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        await Host.Function<PayConnect.Functions.Runs.RunDrainFunction>().Run(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
+        Assert.Equal("Posted", Ok(await Client.Get($"/api/firms/{FirmA}/runs/{schedule}/2026-03-02"), 200).Json!["state"]!.GetValue<string>());
+        return $"{schedule}/2026-03-02";
     }
 
     /// <summary>A run of a new Auto-Pay above a one-dollar approval threshold, waiting for approval: "{scheduleId}/{date}".</summary>
