@@ -16,6 +16,7 @@ using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
 using PayConnect.Infrastructure.Mms;
+using PayConnect.Infrastructure.Notifications;
 using PayConnect.Infrastructure.Runs;
 using PayConnect.Infrastructure.Storage;
 
@@ -83,6 +84,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IRunQueue, ServiceBusRunQueue>();
         services.TryAddSingleton<FanOut>();
         services.AddPayConnectRuns();
+        services.AddPayConnectNotices();
         return services;
     }
 

@@ -7,12 +7,12 @@ using PayConnect.Storage;
 namespace PayConnect.Connect;
 
 /// <summary>Auto-Pay schedules and their enrollments; every change keeps the due index in step.</summary>
-public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock)
+public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
 {
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
 
-    public async Task<ApiResult> CreateAsync(string firmId, string payerId, JsonBody body, CancellationToken ct)
+    public async Task<ApiResult> CreateAsync(string firmId, string payerId, JsonBody body, string by, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
         if (firm is null)
@@ -20,6 +20,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             return new ApiResult.Conflict("Set the firm's settings (time zone, currency) before creating Auto-Pay schedules.");
         }
 
+        var capture = Authorizations.ScheduleAuthorizations.ReadCapture(body, firm.Value.Currency);
+        var makeUp = body.Enum<MakeUpPolicy>("makeUp", required: false);
         var fields = await ReadAsync(firmId, payerId, firm.Value, body, ct);
         if (fields is null)
         {
@@ -37,14 +39,17 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             {
                 MaxRunAmountMinor = fields.MaxRunAmountMinor,
                 Charging = fields.Charging,
+                MakeUp = makeUp ?? MakeUpPolicy.None,
             }
             .WithNextRun();
+        schedule = await authorizations.AttachAsync(firmId, null, schedule, capture, by, ct);
         var stored = await store.InsertAsync(firmId, schedule, ct);
+        await authorizations.KeepAsync(firmId, schedule, ct);
         await dueIndex.MoveAsync(firmId, schedule.Id, null, schedule.NextRunDate, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", View(schedule), stored.ETag);
     }
 
-    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, JsonBody body, string by, string? ifMatch, CancellationToken ct)
     {
         var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
@@ -53,6 +58,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
 
+        var capture = Authorizations.ScheduleAuthorizations.ReadCapture(body, firm.Value.Currency);
+        var makeUp = body.Enum<MakeUpPolicy>("makeUp", required: false);
         var fields = await ReadAsync(firmId, existing.Value.PayerId, firm.Value, body, ct, existing.Value);
         if (fields is null)
         {
@@ -77,13 +84,21 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             CapMinor = fields.CapMinor,
             MaxRunAmountMinor = fields.MaxRunAmountMinor,
             Charging = fields.Charging,
+            MakeUp = makeUp ?? existing.Value.MakeUp,
             UpdatedAt = clock.GetCurrentInstant(),
 
             // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
             ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
         };
-        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, ct);
+        updated = await authorizations.AttachAsync(firmId, existing.Value, updated.WithNextRun(), capture, by, ct);
+        var saved = await SaveAsync(firmId, existing, updated, ifMatch, ct);
+        if (saved is ApiResult.Ok)
+        {
+            await authorizations.KeepAsync(firmId, updated, ct);
+        }
+
+        return saved;
     }
 
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
@@ -153,7 +168,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
     }
 
     /// <summary>Replaces the enrolled set; only the payer's own associations can be enrolled.</summary>
-    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, JsonBody body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, JsonBody body, string by, string? ifMatch, CancellationToken ct)
     {
         var ids = body.Strings("associationIds", required: true, MaxEnrollments);
         var schedule = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
@@ -161,6 +176,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         {
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
+
+        var capture = Authorizations.ScheduleAuthorizations.ReadCapture(body, schedule.Value.Currency);
 
         var levels = new List<AssociationLevel>();
         var scopes = new List<EnrolledScope>();
@@ -210,7 +227,13 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             ResumedOn = timeline.ResumedOn,
             UpdatedAt = clock.GetCurrentInstant(),
         };
-        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, ct);
+        updated = await authorizations.AttachAsync(firmId, schedule.Value, updated.WithNextRun(), capture, by, ct);
+        var result = await SaveAsync(firmId, schedule, updated, ifMatch, ct);
+        if (result is ApiResult.Ok)
+        {
+            await authorizations.KeepAsync(firmId, updated, ct);
+        }
+
         return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
     }
 
@@ -421,6 +444,9 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         stateChangedBy = s.StateChangedBy,
         stateChangedAt = s.StateChangedAt,
         lifetime = s.Lifetime,
+        lifetimeEnd = s.Timeline().LifetimeEnd,
+        makeUp = s.MakeUp,
+        authorizationVersion = s.Authorization?.Version,
         enrolledAssociationIds = s.EnrolledAssociationIds,
         nextRunDate = s.NextRunDate,
         lastScheduledRunDate = s.LastScheduledRunDate,

@@ -16,6 +16,7 @@ namespace PayConnect.Firms;
 /// <param name="MmsBaseUrl">Base URL of the firm-hosted MMS endpoint: https, or http to localhost in development. Only with mmsConnector Http.</param>
 /// <param name="MmsSharedSecret">The endpoint's shared secret; write-only. Leave it out to keep the stored one while the base URL stays the same.</param>
 /// <param name="ApprovalThreshold">Runs allocating more than this (in major units of the currency) wait for staff approval; left out means 25,000.</param>
+/// <param name="PreChargeNoticeDays">Days before each run that the payer is emailed its date and expected amount (1 to 30; left out means 3). A bank (ACH) debit's notice comes at least 10 days ahead unless the payer authorized a range the amount falls within.</param>
 public sealed record PutFirmSettingsRequest(
     string Name,
     string TimeZone,
@@ -23,8 +24,10 @@ public sealed record PutFirmSettingsRequest(
     MmsConnectorKind MmsConnector = MmsConnectorKind.Mirror,
     string? MmsBaseUrl = null,
     string? MmsSharedSecret = null,
-    decimal? ApprovalThreshold = null) : IExample<PutFirmSettingsRequest>
+    decimal? ApprovalThreshold = null,
+    int? PreChargeNoticeDays = null) : IExample<PutFirmSettingsRequest>
 {
+    public const int MaxPreChargeNoticeDays = 30;
     public const int MinSecretLength = 32;
     public const int MaxSecretLength = 256;
 
@@ -52,6 +55,7 @@ public sealed class PutFirmSettingsRequestValidator : RequestValidator<PutFirmSe
             .Must((request, threshold) => threshold is null || !Currencies.IsSupported(request.Currency)
                 || (Currencies.TryToMinor(threshold.Value, request.Currency, out var minor) && minor > 0))
             .WithMessage("Must be more than zero with no more decimals than the currency has.");
+        RuleFor(x => x.PreChargeNoticeDays).Between(1, PutFirmSettingsRequest.MaxPreChargeNoticeDays);
         When(x => x.MmsConnector == MmsConnectorKind.Mirror, () =>
         {
             RuleFor(x => x.MmsBaseUrl).Null().WithMessage(HttpOnly);
@@ -78,6 +82,7 @@ public sealed class PutFirmSettingsRequestValidator : RequestValidator<PutFirmSe
 /// <param name="ApprovalThresholdMinor">Runs allocating more than this (minor units) wait for staff approval.</param>
 /// <param name="ApprovalThresholdIsDefault">True when the firm has not set its own threshold.</param>
 /// <param name="UpdatedAt">When the settings were last written.</param>
+/// <param name="PreChargeNoticeDays">Days before each run that the payer is emailed its date and expected amount (at least 10 for a bank debit without an agreed range).</param>
 public sealed record FirmSettingsResponse(
     string FirmId,
     string Name,
@@ -88,11 +93,12 @@ public sealed record FirmSettingsResponse(
     bool MmsSharedSecretSet,
     long ApprovalThresholdMinor,
     bool ApprovalThresholdIsDefault,
-    Instant UpdatedAt) : IExample<FirmSettingsResponse>
+    Instant UpdatedAt,
+    int PreChargeNoticeDays) : IExample<FirmSettingsResponse>
 {
     public static FirmSettingsResponse Example =>
-        new("smith-jones", "Smith & Jones LLP", "America/Chicago", "USD", MmsConnectorKind.Mirror, null, false, 2_500_000, true, Instant.FromUtc(2026, 3, 2, 15, 0));
+        new("smith-jones", "Smith & Jones LLP", "America/Chicago", "USD", MmsConnectorKind.Mirror, null, false, 2_500_000, true, Instant.FromUtc(2026, 3, 2, 15, 0), 3);
 
     public static FirmSettingsResponse From(FirmSettings f) =>
-        new(f.FirmId, f.Name, f.TimeZone, f.Currency, f.MmsConnector, f.MmsBaseUrl, f.MmsSharedSecret is not null, f.ApprovalThreshold(), f.ApprovalThresholdMinor is null, f.UpdatedAt);
+        new(f.FirmId, f.Name, f.TimeZone, f.Currency, f.MmsConnector, f.MmsBaseUrl, f.MmsSharedSecret is not null, f.ApprovalThreshold(), f.ApprovalThresholdMinor is null, f.UpdatedAt, f.NoticeDays());
 }

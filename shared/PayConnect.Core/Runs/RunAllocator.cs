@@ -23,7 +23,9 @@ public sealed class RunAllocator(
     FirmSettingsCache firms,
     IClock clock,
     RunEngineOptions options,
-    ILogger<RunAllocator> logger)
+    ILogger<RunAllocator> logger,
+    Notifications.PayerNotices.PreChargeGate? notices = null,
+    MakeUp? makeUp = null)
 {
     /// <param name="context">The delivery.</param>
     /// <param name="prior">The stored run when this is a new attempt of a soft-declined run; null for a first run.</param>
@@ -52,6 +54,15 @@ public sealed class RunAllocator(
             return wait;
         }
 
+        // A payer who gets pre-charge notices is never charged before the notice's lead has passed.
+        switch (notices is null ? null : await notices.CheckAsync(settings, s, context.Key, cancellationToken).ConfigureAwait(false))
+        {
+            case Notifications.PayerNotices.NoticeGateDecision.Held:
+                return RunStep.Done;
+            case Notifications.PayerNotices.NoticeGateDecision.Undeliverable undeliverable:
+                return await SaveAsync(context, prior, begun.Failed("notice_undeliverable", undeliverable.Why, now), [], cancellationToken).ConfigureAwait(false);
+        }
+
         var charging = s.Charging ?? await ChargingAsync(context.FirmId, s, cancellationToken).ConfigureAwait(false);
         if (charging is null)
         {
@@ -67,7 +78,8 @@ public sealed class RunAllocator(
         AmountRule rule = AmountRule.PayAll;
         if (s.AmountRule == AmountRuleKind.UpTo)
         {
-            if (!AmountRule.TryUpTo(new Money(s.CapMinor ?? 0, s.Currency), out var upTo, out var error))
+            var cap = makeUp is null ? s.CapMinor ?? 0 : await makeUp.CapAsync(context.FirmId, s, context.Key.RunDate, context.Message.After, cancellationToken).ConfigureAwait(false);
+            if (!AmountRule.TryUpTo(new Money(cap, s.Currency), out var upTo, out var error))
             {
                 return await SaveAsync(context, prior, (begun with { Snapshot = snapshot }).Failed("invalid_amount_rule", $"The schedule's amount rule is invalid: {error}", now), [], cancellationToken).ConfigureAwait(false);
             }

@@ -21,7 +21,10 @@ public sealed class RunFollowUp(
     FirmSettingsCache firms,
     IClock clock,
     OutboxOptions outboxOptions,
-    ILogger<RunFollowUp> logger)
+    ILogger<RunFollowUp> logger,
+    Notifications.PayerNotices.PaymentReceipts? receipts = null,
+    Notifications.PayerNotices.RunDigest? digest = null,
+    NotificationLinks? links = null)
 {
     private static readonly LocalDateTimePattern When = LocalDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd HH':'mm");
 
@@ -58,7 +61,7 @@ public sealed class RunFollowUp(
                 InvoiceCount = r.Lines.Count,
             };
             await outbox.EnqueueAsync(context.FirmId, type, context.RunKey,
-                (id, to) => AwaitingApprovalEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl), cancellationToken).ConfigureAwait(false);
+                (id, to) => AwaitingApprovalEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl, links?.ForStaff(context.FirmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -80,7 +83,11 @@ public sealed class RunFollowUp(
                 PaymentMethodLast4 = method?.Value.Last4 is { Length: 4 } last4 && last4.All(char.IsAsciiDigit) ? last4 : null,
             };
             await outbox.EnqueueAsync(context.FirmId, type, context.RunKey,
-                (id, to) => FailedAutoPayEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl), cancellationToken).ConfigureAwait(false);
+                (id, to) => FailedAutoPayEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl, links?.ForStaff(context.FirmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
+            if (digest is not null)
+            {
+                await digest.RecordAsync(context.FirmId, settings, r, scheduleName, payerName, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var marked = r.MarkNotified(type, clock.GetCurrentInstant());
@@ -96,6 +103,15 @@ public sealed class RunFollowUp(
     public async Task<RunStep> CompleteScheduleAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
     {
         var r = run.Value;
+        if (receipts is not null && r.State == RunState.Posted && !r.Notified.Contains(NotificationTypes.PaymentReceipt))
+        {
+            // The payer's receipt, the firm's digest and the authorization's retention, once; then the schedule's end.
+            await receipts.PostedAsync(context.FirmId, r, context.ScheduleRead ? context.Schedule?.Value : null, cancellationToken).ConfigureAwait(false);
+            var receipted = r.MarkNotified(NotificationTypes.PaymentReceipt, clock.GetCurrentInstant());
+            var etag = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(receipted, run.ETag)], cancellationToken).ConfigureAwait(false);
+            return new RunStep.Next(new Stored<RunRecord>(receipted, etag[0]!));
+        }
+
         for (var round = 0; round < 3; round++)
         {
             // The schedule as this delivery read it is enough to see that more runs are coming; an end is written

@@ -80,6 +80,12 @@ public static class AppSettings
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the email outbox sender.", ReadBy = SettingReader.FunctionsHost)]
     public const string EmailOutboxSchedule = "EmailOutboxSchedule";
 
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the payer notices: pre-charge notices and expiry warnings.", ReadBy = SettingReader.FunctionsHost)]
+    public const string PayerNoticesSchedule = "PayerNoticesSchedule";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the daily run summary (each firm's digest goes once its day is over).", ReadBy = SettingReader.FunctionsHost)]
+    public const string RunSummarySchedule = "RunSummarySchedule";
+
     [Setting(SettingScope.Everywhere, "Seconds one drain invocation may spend receiving runs.")]
     public const string RunDrainTimeBudgetSeconds = "RunDrain__TimeBudgetSeconds";
 
@@ -151,4 +157,10 @@ public static class AppSettings
 
     [Setting(SettingScope.Everywhere, "Base URL of the staff portal, used for links in emails.")]
     public const string EmailPortalBaseUrl = "Email__PortalBaseUrl";
+
+    [Setting(SettingScope.Everywhere, "Secret (32+ characters) that signs the unsubscribe links in emails; a Key Vault reference in Azure.")]
+    public const string NotificationsUnsubscribeKey = "Notifications__UnsubscribeKey";
+
+    [Setting(SettingScope.Everywhere, "Public base URL of the API (the function app), used for the unsubscribe links in emails.")]
+    public const string NotificationsPublicBaseUrl = "Notifications__PublicBaseUrl";
 }
