@@ -93,6 +93,7 @@ public sealed class AzureStartupTests(BicepCompilation compilation)
             {
                 ["StripeApiKey"] = DeployedAppSettings.PlausibleStripeKey(),
                 ["AcsAccessKey"] = DeployedAppSettings.PlausibleAcsAccessKey(),
+                ["UnsubscribeKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
             });
         return new Dictionary<string, string>(resolved, StringComparer.Ordinal)
         {

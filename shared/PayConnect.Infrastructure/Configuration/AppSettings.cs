@@ -71,6 +71,9 @@ public static class AppSettings
     [Setting(SettingScope.Platform, "Name of the app, set by App Service / Functions; its presence means the app runs in Azure.")]
     public const string WebsiteSiteName = "WEBSITE_SITE_NAME";
 
+    [Setting(SettingScope.Platform, "The app's default host name, set by App Service / Functions; the unsubscribe links use it when Notifications__PublicBaseUrl is empty.")]
+    public const string WebsiteHostName = "WEBSITE_HOSTNAME";
+
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.", ReadBy = SettingReader.FunctionsHost)]
     public const string FanOutSchedule = "FanOutSchedule";
 
@@ -161,6 +164,6 @@ public static class AppSettings
     [Setting(SettingScope.Everywhere, "Secret (32+ characters) that signs the unsubscribe links in emails; a Key Vault reference in Azure.")]
     public const string NotificationsUnsubscribeKey = "Notifications__UnsubscribeKey";
 
-    [Setting(SettingScope.Everywhere, "Public base URL of the API (the function app), used for the unsubscribe links in emails.")]
+    [Setting(SettingScope.Everywhere, "Public base URL of the API (the function app) for the unsubscribe links in emails; empty means https://WEBSITE_HOSTNAME in Azure, http://localhost:7071 locally.")]
     public const string NotificationsPublicBaseUrl = "Notifications__PublicBaseUrl";
 }

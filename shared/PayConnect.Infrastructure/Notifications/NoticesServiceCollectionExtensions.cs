@@ -21,7 +21,7 @@ public static class NoticesServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddSettings<NotificationsOptions>().ValidateProblems(o => o.Problems());
         services.TryAddSingleton(sp => new UnsubscribeTokens(sp.GetRequiredService<IOptions<NotificationsOptions>>().Value.UnsubscribeKey!.Trim()));
-        services.TryAddSingleton(sp => new NotificationLinks(sp.GetRequiredService<UnsubscribeTokens>(), sp.GetRequiredService<IOptions<NotificationsOptions>>().Value.PublicBaseUri()));
+        services.TryAddSingleton(sp => new NotificationLinks(sp.GetRequiredService<UnsubscribeTokens>(), sp.GetRequiredService<IOptions<NotificationsOptions>>().Value.PublicBaseUri(sp.GetRequiredService<IOptions<AzureOptions>>().Value.WebsiteHostName)));
         services.TryAddSingleton<UnsubscribeHandler>();
         services.TryAddSingleton<ScheduleAuthorizations>();
         services.TryAddSingleton<AuthorizationHandlers>();

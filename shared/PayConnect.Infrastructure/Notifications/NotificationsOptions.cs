@@ -16,10 +16,13 @@ public sealed class NotificationsOptions
     /// <summary><c>Notifications__PublicBaseUrl</c>: where the API is reached from outside, for the unsubscribe links; http://localhost:7071 when unset.</summary>
     public string? PublicBaseUrl { get; set; }
 
-    public Uri PublicBaseUri() =>
+    /// <summary>The setting; else the app's own host name in Azure (<c>WEBSITE_HOSTNAME</c>); else the local dev host.</summary>
+    public Uri PublicBaseUri(string? websiteHostName) =>
         Uri.TryCreate(PublicBaseUrl?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
             ? uri
-            : new Uri("http://localhost:7071");
+            : !string.IsNullOrWhiteSpace(websiteHostName) && Uri.TryCreate("https://" + websiteHostName.Trim(), UriKind.Absolute, out var host)
+                ? host
+                : new Uri("http://localhost:7071");
 
     public IEnumerable<string> Problems()
     {
