@@ -49,7 +49,7 @@ public sealed class RunAllocator(
         }
 
         var s = schedule!.Value;
-        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
+        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, settings, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
         {
             return wait;
         }
@@ -269,10 +269,16 @@ public sealed class RunAllocator(
     /// Waits while the run sent just before this one (same schedule) has not begun or is between allocation and the end
     /// of its charge; a parked or finished run does not hold it up. Returns null when the run may go on.
     /// </summary>
-    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, LocalDate after, Instant now, CancellationToken cancellationToken)
+    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, FirmSettings? settings, LocalDate after, Instant now, CancellationToken cancellationToken)
     {
         var earlier = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false);
         if (earlier is not null && !earlier.Value.BlocksLaterRuns)
+        {
+            return null;
+        }
+
+        // An earlier run held back by its pre-charge notice's lead is parked, not charging: this run goes on to its own notice.
+        if (earlier is null && notices is not null && await notices.HoldsBackAsync(settings, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

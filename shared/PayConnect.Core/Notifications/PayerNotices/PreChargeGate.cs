@@ -110,6 +110,21 @@ public sealed class PreChargeGate(
         return await HoldAsync(key, now + RecheckAfter, "Its pre-charge notice is still waiting in the outbox.", cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// True when the run of <paramref name="runDate"/> is being held back by its notice (its notice went out and its lead
+    /// has not passed): it is parked, so a later run of the schedule need not wait for it.
+    /// </summary>
+    public async Task<bool> HoldsBackAsync(FirmSettings? firm, string scheduleId, LocalDate runDate, CancellationToken cancellationToken)
+    {
+        if (firm is null)
+        {
+            return false;
+        }
+
+        var record = (await store.GetAsync<RunNoticeRecord>(firm.FirmId, RunNoticeRecord.KeyOf(scheduleId, runDate), cancellationToken).ConfigureAwait(false))?.Value;
+        return record is not null && FirmClock.TodayIn(firm.Zone(), clock.GetCurrentInstant()) < record.NoticedOn.PlusDays(record.LeadDays);
+    }
+
     private async Task<NoticeGateDecision> HoldAsync(RunKey key, Instant until, string why, CancellationToken cancellationToken)
     {
         await retries.ScheduleAsync(new RunRetryEntry(key.FirmId, key.Format(), 0, until), cancellationToken).ConfigureAwait(false);
