@@ -1,13 +1,14 @@
 using NodaTime;
 using PayConnect.Allocation;
 using PayConnect.Api;
+using PayConnect.Runs;
 using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Connect;
 
 /// <summary>Auto-Pay schedules and their enrollments; every change keeps the due index in step.</summary>
-public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
+public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunLedger runs, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
 {
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
@@ -87,9 +88,10 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
             MakeUp = makeUp ?? existing.Value.MakeUp,
             UpdatedAt = clock.GetCurrentInstant(),
 
-            // A new cadence starts afresh from its first run date: nothing of the old cadence is invented.
+            // A new cadence starts afresh from its first run date, but never before the day of the change: its dates
+            // already past were never due (no missed occurrences to catch up), and nothing of the old cadence is invented.
             LastScheduledRunDate = changedTiming ? null : existing.Value.LastScheduledRunDate,
-            ResumedOn = changedTiming ? null : existing.Value.ResumedOn,
+            ResumedOn = changedTiming ? firm.Value.TodayAt(clock.GetCurrentInstant()) : existing.Value.ResumedOn,
         };
         updated = await authorizations.AttachAsync(firmId, existing.Value, updated.WithNextRun(), capture, by, ct);
         var saved = await SaveAsync(firmId, existing, updated, ifMatch, ct);
@@ -282,6 +284,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
 
     private async Task<ApiResult> SaveAsync(string firmId, Stored<Schedule> existing, Schedule updated, string? ifMatch, CancellationToken ct)
     {
+        updated = await EndedIfFinishedAsync(firmId, updated, ct);
         try
         {
             var stored = await store.ReplaceAsync(firmId, updated, ifMatch ?? existing.ETag, ct);
@@ -292,6 +295,24 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, IClo
         {
             return ApiResult.StaleETag();
         }
+    }
+
+    /// <summary>
+    /// A change that leaves an active schedule no occurrence to run (a new cadence or a resume past its lifetime) ends it
+    /// when its runs have all finished: no run is left to end it (SPEC §1 Lifetime). Otherwise its last run does.
+    /// </summary>
+    private async Task<Schedule> EndedIfFinishedAsync(string firmId, Schedule schedule, CancellationToken ct)
+    {
+        if (schedule.State != ScheduleState.Active || schedule.Lifetime == ScheduleLifetime.NoEnrollments || !schedule.Timeline().IsFinished)
+        {
+            return schedule;
+        }
+
+        var all = await runs.RunsOfScheduleAsync(firmId, schedule.Id, ct);
+        var lastBegun = schedule.LastSentRunDate is not { } last || all.Any(r => r.Value.RunDate == last);
+        return lastBegun && all.All(r => r.Value.IsFinal)
+            ? schedule with { State = ScheduleState.Ended, EndReason = ScheduleEndReason.Completed, NextRunDate = null }
+            : schedule;
     }
 
     private sealed record ScheduleFields(string PaymentMethodId, string Name, string BankAccountId, string? ArMessage, Frequency Frequency, LocalDate FirstRunDate, AmountRuleKind Rule, long? CapMinor, long? MaxRunAmountMinor, ScheduleCharging Charging);

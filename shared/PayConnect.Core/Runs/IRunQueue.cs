@@ -46,6 +46,23 @@ public sealed record RunMessage(string RunKey)
     /// <summary>When the run began waiting for the run before it (it stops waiting after a while, and says so).</summary>
     public Instant? WaitingSince { get; init; }
 
-    /// <summary>The message id of this body sent again later: unique per generation, so duplicate detection keeps it.</summary>
-    public string NextMessageId() => RunKey + "#g" + (Generation + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The message id of this body sent again later: the id of the chain of deliveries it continues (the delivered
+    /// message's id without its generation) and the next generation. Unique per generation, so duplicate detection keeps
+    /// it; unique per chain, so a later chain of the same run (its retry, its approval, a wake-up) never reuses an id of an
+    /// earlier one still inside the queue's duplicate-detection window; the same for two deliveries of one message, so
+    /// only one delayed copy of them is kept.
+    /// </summary>
+    /// <param name="deliveredMessageId">The id of the message being delivered.</param>
+    public string NextMessageId(string deliveredMessageId)
+    {
+        var chain = deliveredMessageId;
+        var at = chain.LastIndexOf("#g", StringComparison.Ordinal);
+        if (at > 0 && at + 2 < chain.Length && chain.AsSpan(at + 2).IndexOfAnyExceptInRange('0', '9') < 0)
+        {
+            chain = chain[..at];
+        }
+
+        return chain + "#g" + (Generation + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

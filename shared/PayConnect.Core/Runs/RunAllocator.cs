@@ -157,6 +157,19 @@ public sealed class RunAllocator(
         {
             var now = clock.GetCurrentInstant();
             var ledgers = await ledger.LedgersAsync(context.FirmId, invoices.Select(i => i.ClientNumber), cancellationToken).ConfigureAwait(false);
+            var (charging, outdated) = await EarlierRunsAsync(context, ledgers, now, cancellationToken).ConfigureAwait(false);
+            if (charging is { } date)
+            {
+                var delay = RunEngineOptions.At(options.PredecessorWaits, context.Message.Generation);
+                return Later(context, delay, context.Message with { WaitingSince = context.Message.WaitingSince ?? now }, $"The run of {date:uuuu-MM-dd} is still charging.", Telemetry.RetryReasons.EarlierRunPending);
+            }
+
+            if (outdated)
+            {
+                // An earlier run finished after the ledgers were read: what it held then is free now.
+                continue;
+            }
+
             var held = HoldRules.Held(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view, context.RunKey);
             var next = ledgers.ToDictionary(
                 l => l.Key,
@@ -295,6 +308,51 @@ public sealed class RunAllocator(
         return Later(context, delay, context.Message with { WaitingSince = since }, $"The run of {after:uuuu-MM-dd} is {(earlier is null ? "not begun" : "still charging")}.", Telemetry.RetryReasons.EarlierRunPending);
     }
 
+    /// <summary>
+    /// SPEC §2.1: a run does not allocate while an earlier run of its schedule is between allocation and the end of its
+    /// charge attempt. The fan-out's chain (<see cref="WaitForEarlierRunAsync"/>) orders the runs it sends; an earlier run
+    /// that charges again (a soft-declined run's retry, an approved run) shows itself by the reserved holds it keeps on
+    /// these clients' invoices, so only then is its record read. Returns the date of such a run still charging (null when
+    /// none is, or this run waited too long), and whether one has finished since the ledgers were read (read them again).
+    /// </summary>
+    private async Task<(LocalDate? Charging, bool Outdated)> EarlierRunsAsync(RunContext context, Dictionary<string, Stored<ClientLedger>?> ledgers, Instant now, CancellationToken cancellationToken)
+    {
+        var earlier = ledgers.Values
+            .SelectMany(l => l?.Value.Invoices ?? [])
+            .SelectMany(i => i.Holds)
+            .Where(h => !h.Captured && h.RunKey != context.RunKey)
+            .Select(h => RunKey.TryParse(h.RunKey, out var key) ? key : (RunKey?)null)
+            .Where(k => k is { } key && key.FirmId == context.FirmId && key.ScheduleId == context.Key.ScheduleId && key.RunDate < context.Key.RunDate)
+            .Select(k => k!.Value.RunDate)
+            .Distinct()
+            .Order()
+            .ToList();
+        foreach (var date in earlier)
+        {
+            var run = (await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, date, cancellationToken).ConfigureAwait(false))?.Value;
+            if (run is { BlocksLaterRuns: true })
+            {
+                if (context.Message.WaitingSince is { } since && now - since >= options.MaxPredecessorWait)
+                {
+                    logger.LogWarning("Run {RunKey} stopped waiting for the earlier run of {EarlierDate} after {Waited}; allocating now", context.RunKey, date, now - since);
+                    continue;
+                }
+
+                logger.LogInformation("Run {RunKey} waits: the run of {EarlierDate} of its schedule is still charging", context.RunKey, date);
+                return (date, false);
+            }
+
+            // Reserved holds belong to a run that may still charge (waiting for approval, or parked); any other has
+            // captured or released them since the ledgers were read.
+            if (run is not null && run.State != RunState.AwaitingApproval && run.ParkedUntil is null)
+            {
+                return (null, true);
+            }
+        }
+
+        return (null, false);
+    }
+
     /// <summary>For schedules saved before they carried it: what they charge, read from the method and the deposit account.</summary>
     private async Task<ScheduleCharging?> ChargingAsync(string firmId, Schedule schedule, CancellationToken cancellationToken)
     {
@@ -346,6 +404,6 @@ public sealed class RunAllocator(
         Telemetry.RetriedLater(code);
         var next = body with { Generation = context.Message.Generation + 1 };
         return new RunStep.Stop(new MessageOutcome.Reschedule(
-            delay.ToTimeSpan(), context.Message.NextMessageId(), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));
+            delay.ToTimeSpan(), context.Message.NextMessageId(context.MessageId), JsonSerializer.SerializeToUtf8Bytes(next, RecordJson.Options), reason));
     }
 }

@@ -146,6 +146,13 @@ public sealed class RunFollowUp(
                     return RunStep.Done;
                 }
 
+                // The last run sent has no record until it begins (it waits for the run before it); runs begin in date
+                // order, so once it has one, every run sent has. It ends the schedule itself when it finishes.
+                if (s.LastSentRunDate is { } lastSent && lastSent > r.RunDate && runs.All(other => other.Value.RunDate != lastSent))
+                {
+                    return RunStep.Done;
+                }
+
                 reason = ScheduleEndReason.Completed;
             }
 

@@ -5,6 +5,7 @@ using PayConnect.Api;
 using PayConnect.Api.Validation;
 using PayConnect.Connect;
 using PayConnect.Mms;
+using PayConnect.Scheduling;
 using PayConnect.Storage;
 
 namespace PayConnect.Runs;
@@ -73,7 +74,7 @@ public sealed record RunView(
 /// for approval (SPEC §1 Approval ceiling). Approval re-checks every line against the MMS and the holds now, so a run
 /// approved days later never pays what has been paid meanwhile.
 /// </summary>
-public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnector mms, RunRetries retries, IRunQueue queue, LedgerMigration migration, IClock clock)
+public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnector mms, RunRetries retries, IRunQueue queue, LedgerMigration migration, RunFollowUp followUp, IClock clock)
 {
     public const int MaxReasonLength = 250;
 
@@ -224,6 +225,10 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
                 {
                     await SendAsync(firmId, approved, now, ct);
                 }
+                else
+                {
+                    await FinishedAsync(firmId, new Stored<RunRecord>(approved, etags[0]!), ct);
+                }
 
                 return new ApiResult.Ok(RunView.Of(approved), etags[0]);
             }
@@ -270,12 +275,20 @@ public sealed class RunHandlers(IRecordStore store, RunLedger ledger, IMmsConnec
         try
         {
             var declined = await ledger.ReleaseAsync(firmId, run, run.Value.DeclineApproval(by, reason, clock.GetCurrentInstant()), clock.GetCurrentInstant, 8, ct);
+            await FinishedAsync(firmId, declined, ct);
             return new ApiResult.Ok(RunView.Of(declined.Value), declined.ETag);
         }
         catch (ConcurrencyException)
         {
             return ApiResult.StaleETag();
         }
+    }
+
+    /// <summary>A staff decision finished the run: if it was the schedule's last, the schedule ends (SPEC §1 Lifetime).</summary>
+    private async Task FinishedAsync(string firmId, Stored<RunRecord> run, CancellationToken ct)
+    {
+        var key = new RunKey(firmId, run.Value.ScheduleId, run.Value.RunDate);
+        await followUp.CompleteScheduleAsync(new RunContext(key, new RunMessage(key.Format()), 1), run, ct);
     }
 
     /// <summary>The approved run goes to the queue now; the retry index brings it too if this send is lost.</summary>

@@ -9,9 +9,16 @@ using PayConnect.Storage;
 namespace PayConnect.Runs;
 
 /// <summary>What one delivery of a run message knows while it works.</summary>
-public sealed class RunContext(RunKey key, RunMessage message, int deliveryCount)
+/// <param name="key">The run.</param>
+/// <param name="message">The message body.</param>
+/// <param name="deliveryCount">How many times the broker has delivered this message.</param>
+/// <param name="messageId">The delivered message's id (the run key for the fan-out's message); null when unknown.</param>
+public sealed class RunContext(RunKey key, RunMessage message, int deliveryCount, string? messageId = null)
 {
     public RunKey Key { get; } = key;
+
+    /// <summary>The id of the message being delivered; its delayed copies are named after it (<see cref="RunMessage.NextMessageId"/>).</summary>
+    public string MessageId { get; } = string.IsNullOrEmpty(messageId) ? key.Format() : messageId;
 
     public string FirmId => Key.FirmId;
 
@@ -84,7 +91,7 @@ public sealed class RunProcessor(
         // The drain's span of this delivery: searchable by run key.
         System.Diagnostics.Activity.Current?.SetTag(Telemetry.Tags.RunKey, body.RunKey);
         await migration.EnsureAsync(key.FirmId, cancellationToken).ConfigureAwait(false);
-        var context = new RunContext(key, body, message.DeliveryCount);
+        var context = new RunContext(key, body, message.DeliveryCount, message.MessageId);
 
         // The insert is the claim: the fan-out's first delivery goes straight to allocation; anything else reads first.
         var firstDelivery = message.DeliveryCount <= 1 && body.Generation == 0 && message.MessageId == body.RunKey;

@@ -162,7 +162,14 @@ public sealed class FanOut(IRecordStore store, DueIndex index, RunRetries retrie
         var schedule = await store.GetAsync<Schedule>(entry.Value.FirmId, entry.Value.ScheduleId, ct).ConfigureAwait(false);
         if (schedule is null || schedule.Value.NextRunDate != entry.Value.RunDate)
         {
-            // The schedule was removed or re-indexed elsewhere since this entry was written: the entry is stale.
+            // The schedule was removed or re-indexed elsewhere since this entry was written: the entry is stale. Its
+            // next run keeps an entry of its own even if the write meant to make it failed after the schedule moved on
+            // (an invocation that crashed between the two); the upsert is idempotent when it exists.
+            if (schedule?.Value.NextRunDate is { } actual)
+            {
+                await index.MoveAsync(entry.Value.FirmId, entry.Value.ScheduleId, null, actual, ct).ConfigureAwait(false);
+            }
+
             await store.DeleteAsync<DueIndexEntry>(partition, entry.Value.Key, claim.ETag, ct).ConfigureAwait(false);
             return new Outcome(0, false, false, 1);
         }

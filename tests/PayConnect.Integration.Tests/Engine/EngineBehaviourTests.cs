@@ -414,7 +414,7 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
         var id = Ok(await Client.Post($"/api/firms/{Firm}/payers/{party.PayerId}/schedules", new
         {
             paymentMethodId = party.MethodId,
-            name = "Auto-Pay " + party.PayerId,
+            name = "Auto-Pay " + TestText.WithoutDigits(party.PayerId),
             bankAccountId = party.BankAccountId,
             frequency,
             firstRunDate,

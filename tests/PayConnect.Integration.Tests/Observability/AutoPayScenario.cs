@@ -85,7 +85,7 @@ internal sealed class AutoPayScenario : IAsyncDisposable
         var id = Ok(await Client.Post($"/api/firms/{Firm}/payers/{party.PayerId}/schedules", new
         {
             paymentMethodId = party.MethodId,
-            name = "Auto-Pay " + party.PayerId,
+            name = "Auto-Pay " + TestText.WithoutDigits(party.PayerId),
             bankAccountId = party.BankAccountId,
             frequency = new { kind = "Monthly" },
             firstRunDate,
