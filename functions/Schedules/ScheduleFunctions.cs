@@ -10,7 +10,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 {
     [Function("CreateSchedule")]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/payers/{payerId}/schedules")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
-        api.HandleCreate(req, firmId, Roles.Staff, (r, c) => schedules.CreateAsync(r.FirmId, payerId, r.Body!, c), ct);
+        api.HandleCreate(req, firmId, Roles.Staff, (r, c) => schedules.CreateAsync(r.FirmId, payerId, r.Body!, r.Caller.User, c), ct);
 
     [Function("ListSchedules")]
     public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/payers/{payerId}/schedules")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
@@ -22,7 +22,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 
     [Function("UpdateSchedule")]
     public Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.UpdateAsync(r.FirmId, scheduleId, r.Body!, r.IfMatch, c), ct);
+        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.UpdateAsync(r.FirmId, scheduleId, r.Body!, r.Caller.User, r.IfMatch, c), ct);
 
     [Function("PauseSchedule")]
     public Task<IResult> Pause([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/pause")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
@@ -42,7 +42,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
 
     [Function("PutEnrollments")]
     public Task<IResult> PutEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, r.Body!, r.IfMatch, c), ct);
+        api.HandleWithBody(req, firmId, Roles.Staff, (r, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, r.Body!, r.Caller.User, r.IfMatch, c), ct);
 
     [Function("CreateScheduleSkip")]
     public Task<IResult> Skip([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/schedules/{scheduleId}/skips")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>

@@ -93,6 +93,18 @@ param runDrainSchedule string
 @description('NCRONTAB (six fields, UTC) of the email outbox sender.')
 param emailOutboxSchedule string
 
+@description('NCRONTAB (six fields, UTC) of the payer notices.')
+param payerNoticesSchedule string
+
+@description('NCRONTAB (six fields, UTC) of the daily run summary.')
+param runSummarySchedule string
+
+@description('Key Vault secret that signs unsubscribe links.')
+param unsubscribeKeySecretName string
+
+@description('Public base URL of the API, for the unsubscribe links in emails.')
+param apiPublicBaseUrl string
+
 @description('Seconds one drain invocation may spend receiving runs.')
 param runDrainTimeBudgetSeconds int
 
@@ -220,6 +232,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: emailOutboxSchedule
         }
         {
+          name: 'PayerNoticesSchedule'
+          value: payerNoticesSchedule
+        }
+        {
+          name: 'RunSummarySchedule'
+          value: runSummarySchedule
+        }
+        {
           name: 'RunDrain__TimeBudgetSeconds'
           value: string(runDrainTimeBudgetSeconds)
         }
@@ -279,6 +299,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           name: 'Email__PortalBaseUrl'
           value: portalBaseUrl
         }
+        {
+          name: 'Notifications__UnsubscribeKey'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${unsubscribeKeySecretName})'
+        }
+        {
+          name: 'Notifications__PublicBaseUrl'
+          value: apiPublicBaseUrl
+        }
       ]
     }
     functionAppConfig: {
@@ -319,9 +347,11 @@ resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      // The health probe, the gateway's signed event deliveries, and the unsubscribe link of every email (its signed token is its only authority).
       excludedPaths: [
         '/api/health'
         '/api/gateway/${gatewayEventsPath}/events'
+        '/api/unsubscribe'
       ]
     }
     httpSettings: {

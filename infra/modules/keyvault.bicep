@@ -59,3 +59,6 @@ output stripeApiKeySecretName string = 'StripeApiKey'
 
 @description('Secret holding the signing secret of the gateway-events endpoint (Gateway__WebhookSecret reads it): Stripe\'s webhook endpoint secret, whsec_...')
 output gatewayWebhookSecretName string = 'GatewayWebhookSecret'
+
+@description('Secret holding the key that signs unsubscribe links (Notifications__UnsubscribeKey reads it).')
+output unsubscribeKeySecretName string = 'UnsubscribeKey'

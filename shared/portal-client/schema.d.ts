@@ -174,7 +174,11 @@ export interface paths {
          */
         put: operations["UpdatePayer"];
         post?: never;
-        delete?: never;
+        /**
+         * Deletes a payer whose Auto-Pays have all ended, with their payment methods, associations and schedules; runs, postings and authorization records stay
+         * @description Deletes a payer whose Auto-Pays have all ended, with their payment methods, associations and schedules; runs, postings and authorization records stay. Roles: FirmAdmin.
+         */
+        delete: operations["DeletePayer"];
         options?: never;
         head?: never;
         patch?: never;
@@ -219,6 +223,30 @@ export interface paths {
          * @description Deletes an association that no active Auto-Pay has enrolled. Roles: FirmAdmin, FirmStaff.
          */
         delete: operations["DeleteAssociation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/payers/{payerId}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads where a payer's notices go and which they receive
+         * @description Reads where a payer's notices go and which they receive. Roles: FirmAdmin, FirmStaff.
+         */
+        get: operations["GetPayerContacts"];
+        /**
+         * Sets the addresses a payer's notices (pre-charge notices, receipts, expiry warnings) go to, and which they receive
+         * @description Sets the addresses a payer's notices (pre-charge notices, receipts, expiry warnings) go to, and which they receive. Roles: FirmAdmin, FirmStaff.
+         */
+        put: operations["PutPayerContacts"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -556,6 +584,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/schedules/{scheduleId}/authorizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists a schedule's authorization versions, its revocation and how long they are kept (also after the schedule or payer was deleted)
+         * @description Lists a schedule's authorization versions, its revocation and how long they are kept (also after the schedule or payer was deleted). Roles: FirmAdmin, FirmStaff.
+         */
+        get: operations["ListScheduleAuthorizations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}/end": {
         parameters: {
             query?: never;
@@ -620,6 +668,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/schedules/{scheduleId}/reauthorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the payer's renewal of a schedule's authorization: a new version, and a one-year lifetime that ends a year after the next run
+         * @description Records the payer's renewal of a schedule's authorization: a new version, and a one-year lifetime that ends a year after the next run. Roles: FirmAdmin, FirmStaff.
+         */
+        post: operations["ReauthorizeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}/resume": {
         parameters: {
             query?: never;
@@ -634,6 +702,26 @@ export interface paths {
          * @description Resume schedule. Schemas follow when this operation is converted to request and response records.
          */
         post: operations["ResumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/schedules/{scheduleId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records that the payer withdrew a schedule's authorization (staff on the payer's word): the schedule ends at once and no run that has not charged will
+         * @description Records that the payer withdrew a schedule's authorization (staff on the payer's word): the schedule ends at once and no run that has not charged will. Roles: FirmAdmin, FirmStaff.
+         */
+        post: operations["RevokeScheduleAuthorization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -784,10 +872,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shows what the unsubscribe link stops and a button to confirm
+         * @description Shows what the unsubscribe link stops and a button to confirm. Needs no identity.
+         */
+        get: operations["ShowUnsubscribe"];
+        put?: never;
+        /**
+         * Unsubscribes the link's address or payer from the link's notification type
+         * @description Unsubscribes the link's address or payer from the link's notification type. Needs no identity.
+         */
+        post: operations["Unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A range of amounts (major units of the schedule's currency) the payer agreed each debit falls within. */
+        AmountRangeRequest: {
+            /** @description The smallest amount of the range. */
+            min: number;
+            /** @description The largest amount of the range. */
+            max: number;
+        };
+        /** @enum {string} */
+        AmountRuleKind: "PayAllOutstanding" | "UpTo";
         /** @description One ticked MMS search result. */
         AssociationItem: {
             /** @description Client (all its matters and invoices), Matter (all its invoices) or Invoice. */
@@ -831,6 +952,97 @@ export interface components {
             /** @description One per ticked result, in request order. */
             items: components["schemas"]["AssociationResponse"][];
         };
+        /** @description Who captured an authorization and how. */
+        AuthorizationCaptureResponse: {
+            /** @description SignedForm, PayerEConsent, or NotRecorded (saved without naming evidence). */
+            method: components["schemas"]["CaptureMethod"];
+            /** @description The signed form's or consent record's reference. */
+            reference: null | string;
+            /** @description The staff user who recorded it. */
+            capturedBy: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            capturedAt: string;
+        };
+        /** @description The payer withdrew the authorization. */
+        AuthorizationRevocationResponse: {
+            /** @description The version that was withdrawn. */
+            version: number;
+            /** @description The staff user who recorded it. */
+            recordedBy: string;
+            /** @description How and when the payer said so. */
+            payersWord: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded (the schedule ended then).
+             */
+            revokedAt: string;
+        };
+        /** @description What a version authorizes. */
+        AuthorizationTermsResponse: {
+            /** @description The enrolled scopes (level and MMS number). */
+            scopes: string[];
+            /** @description PayAllOutstanding or UpTo. */
+            amountRule: components["schemas"]["AmountRuleKind"];
+            /** @description The cap of an UpTo rule, in minor units. */
+            capMinor: null | number;
+            /** @description ISO 4217 code. */
+            currency: string;
+            /** @description What a run may add after a failed run: None or RollIntoNext. */
+            makeUp: components["schemas"]["MakeUpPolicy"];
+            /** @description How often it runs. */
+            frequency: string;
+            /**
+             * Format: date
+             * @description The first run date.
+             */
+            firstRunDate: string;
+            /** @description The payment method charged. */
+            paymentMethodId: string;
+            /** @description The payment method as the payer knows it. */
+            paymentMethod: string;
+            /** @description Card or Ach. */
+            paymentMethodKind: components["schemas"]["PaymentMethodKind"];
+            /** @description The firm account paid into. */
+            bankAccountId: string;
+            /** @description That account's name and kind. */
+            bankAccount: string;
+            /** @description OneYear, PaymentPlan or NoEnrollments. */
+            lifetime: components["schemas"]["ScheduleLifetime"];
+            /**
+             * Format: date
+             * @description The date no run may be on or after (one-year lifetimes).
+             */
+            authorizedUntil: null | string;
+            /** @description The lower end of the agreed range, in minor units. */
+            rangeMinMinor: null | number;
+            /** @description The upper end of the agreed range, in minor units. */
+            rangeMaxMinor: null | number;
+        };
+        /** @description One version of a schedule's authorization (never changed once recorded). */
+        AuthorizationVersionResponse: {
+            /** @description 1 for the first, then one more for each widening or renewal. */
+            version: number;
+            /** @description Why it was recorded (created, widened and how, renewed). */
+            reason: string;
+            /** @description What it authorizes. */
+            terms: components["schemas"]["AuthorizationTermsResponse"];
+            /** @description The authorization text shown to the payer. */
+            text: string;
+            /** @description The template the text was rendered from. */
+            textTemplate: string;
+            /** @description Who captured it and how. */
+            capture: components["schemas"]["AuthorizationCaptureResponse"];
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recordedAt: string;
+            /** @description True for the version the schedule runs under. */
+            inEffect: boolean;
+        };
         /** @description What piles up, as counts and ages only. */
         BacklogResponse: {
             /** @description Dead-lettered run messages (counted up to 1000). */
@@ -869,6 +1081,11 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /**
+         * @description How the payer's authorization was captured. SignedForm: Staff set the schedule up on the payer's behalf from a form the payer signed (its reference is recorded). PayerEConsent: The payer consented electronically themselves (the consent record's reference is recorded). NotRecorded: Staff saved the schedule without naming the payer's signed form or e-consent (a client that does not send it yet): recorded as such, so an audit sees which authorizations lack evidence.
+         * @enum {string}
+         */
+        CaptureMethod: "SignedForm" | "PayerEConsent" | "NotRecorded";
         /**
          * @description A card's funding type, as the gateway reports it for the saved payment method (Stripe card.funding). Unknown: The gateway could not tell: treated as not credit.
          * @enum {string}
@@ -1009,6 +1226,8 @@ export interface components {
             cardSurchargeBasisPoints: number;
             /** @description Payer jurisdictions where no surcharge is charged. */
             surchargeExcludedJurisdictions: string[];
+            /** @description Days before each run that the payer is emailed its date and expected amount (at least 10 for a bank debit without an agreed range). */
+            preChargeNoticeDays: number;
         };
         /**
          * @description What one event delivery did. Applied: The run changed (a refund, a dispute, a settlement or a return was recorded). Unchanged: Judged and recorded, nothing changed: an older state arriving late, or a state already known. Duplicate: This event was delivered before: nothing changed again. NotOurs: Not about a charge PayConnect made, or of a kind it does not act on. RetryLater: The run is still recording the charge: the gateway should deliver the event again later.
@@ -1040,17 +1259,41 @@ export interface components {
         /** @enum {string} */
         HealthStatus: "Healthy" | "Degraded" | "Unhealthy";
         /**
+         * @description What an up-to schedule's next run may charge after a run failed. None: Nothing extra: the next run charges up to its cap. RollIntoNext: The next run may charge its cap plus what the failed run would have charged (never more than is owed).
+         * @enum {string}
+         */
+        MakeUpPolicy: "None" | "RollIntoNext";
+        /**
          * @description Where a firm's MMS data is read from. Mirror: The embedded mirror in our storage, fed by the firm's sync agent through the ingest API. Http: A firm-hosted endpoint implementing docs/mms-http-connector.md.
          * @enum {string}
          */
         MmsConnectorKind: "Mirror" | "Http";
         /**
-         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it. PaymentDisputed: The payer's card issuer disputes an Auto-Pay charge (a chargeback). PaymentReturned: The payer's bank returned an Auto-Pay ACH debit (NACHA R-code). PaymentReceipt: A copy of each Auto-Pay payment receipt (with its surcharge line).
+         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it. PaymentDisputed: The payer's card issuer disputes an Auto-Pay charge (a chargeback). PaymentReturned: The payer's bank returned an Auto-Pay ACH debit (NACHA R-code). PaymentReceipt: A copy of each Auto-Pay payment receipt (with its surcharge line). ScheduleExpiring: An Auto-Pay's one-year authorization ends in 30 days: re-authorize it with the payer to keep it running. RunSummary: A daily digest of the firm's runs charged, failed and waiting for approval.
          * @enum {string}
          */
-        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval" | "PaymentDisputed" | "PaymentReturned" | "PaymentReceipt";
+        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval" | "PaymentDisputed" | "PaymentReturned" | "PaymentReceipt" | "ScheduleExpiring" | "RunSummary";
         /** @description An OpenAPI 3.1 document. */
         OpenApiDocumentResponse: Record<string, never>;
+        /** @description A payer's notice addresses and the notices they receive. */
+        PayerContactsResponse: {
+            /** @description The payer. */
+            payerId: string;
+            /** @description The addresses notices go to. */
+            emails: string[];
+            /** @description The notices the payer receives (an unsubscribe link removes one). */
+            receives: components["schemas"]["PayerNoticeType"][];
+            /**
+             * Format: date-time
+             * @description When they were last changed; null when never set.
+             */
+            updatedAt: null | string;
+        };
+        /**
+         * @description The notices a payer can receive by email. PreChargeNotice: Before each run: its date, the expected amount and the invoices (a run is never charged before its notice's lead). PaymentReceipt: After each posted run: the amount, the invoices paid and what remains outstanding. ScheduleExpiring: 30 days before a one-year authorization ends.
+         * @enum {string}
+         */
+        PayerNoticeType: "PreChargeNotice" | "PaymentReceipt" | "ScheduleExpiring";
         /** @description A payer. */
         PayerResponse: {
             /** @description The payer's id. */
@@ -1182,6 +1425,30 @@ export interface components {
              * @default null
              */
             surchargeExcludedJurisdictions?: null | string[];
+            /**
+             * @description Days before each run that the payer is emailed its date and expected amount (1 to 30; left out means 3). A bank (ACH) debit's notice comes at least 10 days ahead unless the payer authorized a range the amount falls within.
+             * @default null
+             */
+            preChargeNoticeDays?: null | number;
+        };
+        /** @description Where a payer's notices go and which they receive; a PUT replaces both. */
+        PutPayerContactsRequest: {
+            /** @description The plain addresses the payer agreed to receive notices at (none: no email to the payer). */
+            emails: string[];
+            /**
+             * @description The notices the payer receives; left out means all of them.
+             * @default null
+             */
+            receives?: null | components["schemas"]["PayerNoticeType"][];
+        };
+        /** @description The payer renews a schedule's authorization: a new version, and a one-year lifetime extended to a year from the next run. */
+        ReauthorizeRequest: {
+            /** @description How the payer renewed it: SignedForm (staff on the payer's behalf) or PayerEConsent. */
+            method: components["schemas"]["CaptureMethod"];
+            /** @description The signed form's or the consent record's reference. */
+            reference: string;
+            /** @description A range the payer agreed each debit falls within (a bank debit inside it needs the firm's notice days, not 10); left out keeps the current one. */
+            amountRange?: components["schemas"]["AmountRangeRequest"] | null;
         };
         /** @description One invoice of a run and how much of what the run paid on it goes back. */
         RefundInvoice: {
@@ -1224,6 +1491,11 @@ export interface components {
             isSurcharge?: boolean;
             /** @description How much of it came off the run's hold on the invoice when it was written. */
             releasedMinor?: number;
+        };
+        /** @description Staff record that the payer withdrew the authorization: the schedule ends at once and no run that has not charged will. */
+        RevokeAuthorizationRequest: {
+            /** @description How and when the payer said so (a phone call, a letter, an email), in staff's words. */
+            payersWord: string;
         };
         /** @description Why a run waits for approval, and what staff decided. */
         RunApproval: {
@@ -1410,6 +1682,43 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /** @description A schedule's authorization records, kept at least two years after its last payment, also after the schedule or payer is deleted. */
+        ScheduleAuthorizationsResponse: {
+            /** @description The schedule. */
+            scheduleId: string;
+            /** @description Its payer. */
+            payerId: string;
+            /** @description The payer's name when the latest version was recorded. */
+            payerName: string;
+            /** @description False once the schedule (or its payer) was deleted: the records remain. */
+            scheduleExists: boolean;
+            /** @description The version in effect. */
+            currentVersion: null | number;
+            /**
+             * Format: date
+             * @description The end of the schedule's one-year lifetime as it stands (after any renewal).
+             */
+            lifetimeEnd: null | string;
+            /** @description Every version, oldest first. */
+            versions: components["schemas"]["AuthorizationVersionResponse"][];
+            /** @description The revocation, if the payer withdrew it. */
+            revocation: components["schemas"]["AuthorizationRevocationResponse"] | null;
+            /**
+             * Format: date
+             * @description The firm-local date of the schedule's last payment.
+             */
+            lastPaymentOn: null | string;
+            /**
+             * Format: date
+             * @description The records are kept at least until this date (two years after the last payment).
+             */
+            retainUntil: null | string;
+        };
+        /**
+         * @description What bounds a schedule's life; derived from its enrollments by Boolean). NoEnrollments: No enrollments: there is nothing to pay, so no run is ever due and NextRunDate is null, but the schedule is not finished: it is idle until an enrollment is saved (LocalDate)), and occurrences that passed while idle are not caught up. OneYear: At least one Client- or Matter-level enrollment: the schedule runs for at most one year, i.e. only on occurrences d with d < FirstRunDate.PlusYears(1) (Monthly: 12 runs, Weekly: 53, Annually: 1). PaymentPlan: Only Invoice-level enrollments (a payment plan): no date cap; finished as soon as every enrolled invoice is paid (AllEnrolledInvoicesPaid).
+         * @enum {string}
+         */
+        ScheduleLifetime: "NoEnrollments" | "OneYear" | "PaymentPlan";
         /** @description A staff address and the notifications it receives. */
         SubscriptionResponse: {
             /** @description The address (its lower-case form is its key). */
@@ -2431,6 +2740,74 @@ export interface operations {
             };
         };
     };
+    DeletePayer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ListAssociations: {
         parameters: {
             query?: {
@@ -2695,6 +3072,186 @@ export interface operations {
             };
             /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    GetPayerContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "emails": [
+                     *         "ap@acme.example"
+                     *       ],
+                     *       "receives": [
+                     *         "PreChargeNotice",
+                     *         "PaymentReceipt"
+                     *       ],
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayerContactsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PutPayerContacts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "emails": [
+                 *         "ap@acme.example"
+                 *       ],
+                 *       "receives": [
+                 *         "PreChargeNotice",
+                 *         "PaymentReceipt",
+                 *         "ScheduleExpiring"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutPayerContactsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "emails": [
+                     *         "ap@acme.example"
+                     *       ],
+                     *       "receives": [
+                     *         "PreChargeNotice",
+                     *         "PaymentReceipt"
+                     *       ],
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayerContactsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4606,6 +5163,116 @@ export interface operations {
             };
         };
     };
+    ListScheduleAuthorizations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     EndSchedule: {
         parameters: {
             query?: never;
@@ -4914,6 +5581,147 @@ export interface operations {
             };
         };
     };
+    ReauthorizeSchedule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "SignedForm",
+                 *       "reference": "Form AP-2027-0142 signed 2027-02-10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReauthorizeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ResumeSchedule: {
         parameters: {
             query?: never;
@@ -4988,6 +5796,134 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    RevokeScheduleAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payersWord": "Phone call from the payer on 2026-03-05 asking to stop the Auto-Pay."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RevokeAuthorizationRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };
@@ -5257,7 +6193,8 @@ export interface operations {
                      *       "approvalThresholdIsDefault": true,
                      *       "updatedAt": "2026-03-02T15:00:00Z",
                      *       "cardSurchargeBasisPoints": 0,
-                     *       "surchargeExcludedJurisdictions": []
+                     *       "surchargeExcludedJurisdictions": [],
+                     *       "preChargeNoticeDays": 3
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -5349,7 +6286,8 @@ export interface operations {
                      *       "approvalThresholdIsDefault": true,
                      *       "updatedAt": "2026-03-02T15:00:00Z",
                      *       "cardSurchargeBasisPoints": 0,
-                     *       "surchargeExcludedJurisdictions": []
+                     *       "surchargeExcludedJurisdictions": [],
+                     *       "preChargeNoticeDays": 3
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -5571,6 +6509,64 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OpenApiDocumentResponse"];
+                };
+            };
+        };
+    };
+    ShowUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is not valid; the page says so. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    Unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is not valid; the page says so. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

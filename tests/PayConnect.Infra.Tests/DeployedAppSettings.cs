@@ -29,6 +29,7 @@ internal static partial class DeployedAppSettings
         ["keyVault.name"] = "kv-payconnect-dev-k3x7q",
         ["keyVault.stripeApiKeySecretName"] = "StripeApiKey",
         ["keyVault.gatewayWebhookSecretName"] = "GatewayWebhookSecret",
+        ["keyVault.unsubscribeKeySecretName"] = "UnsubscribeKey",
         ["keyVault.acsAccessKeySecretName"] = "AcsAccessKey",
     };
 

@@ -110,6 +110,7 @@ public static class DrainBenchmark
             [AppSettings.EmailTransport] = "Sink",
             [AppSettings.EmailSenderAddress] = "bench@payconnect.local",
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-bench-mail"),
+            [AppSettings.NotificationsUnsubscribeKey] = "benchmark-only-unsubscribe-signing-key-0123456789",
         };
         var configuration = new ConfigurationBuilder().AddAppSettings(settings).Build();
         var services = new ServiceCollection();

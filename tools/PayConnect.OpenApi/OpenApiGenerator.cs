@@ -209,7 +209,7 @@ public static class OpenApiGenerator
         }
         else
         {
-            var status = contract.Status != 0 ? contract.Status : contract.Idempotent ? 201 : contract.Response is null ? 204 : 200;
+            var status = contract.Status != 0 ? contract.Status : contract.Idempotent ? 201 : contract.Response is null && !contract.Html ? 204 : 200;
             foreach (var code in new[] { status }.Concat(contract.AlsoStatuses))
             {
                 var response = new JsonObject { ["description"] = SuccessDescription(code) };
@@ -240,6 +240,16 @@ public static class OpenApiGenerator
                 if (contract.Response is { } type)
                 {
                     response["content"] = new JsonObject { [Json] = Media(schemas.Ref(type), type, operation) };
+                }
+                else if (contract.Html)
+                {
+                    response["content"] = new JsonObject
+                    {
+                        ["text/html"] = new JsonObject
+                        {
+                            ["schema"] = new JsonObject { ["type"] = "string", ["description"] = "A page for the person who followed the link." },
+                        },
+                    };
                 }
 
                 responses[code.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
@@ -395,6 +405,7 @@ public static class OpenApiGenerator
 
     private static string SuccessDescription(int code) => code switch
     {
+        400 => "The link is not valid; the page says so.",
         201 => "Created.",
         204 => "Done; no content.",
         503 => "A dependency did not answer; the body says which.",

@@ -24,6 +24,12 @@ public enum NotificationType
 
     /// <summary>A copy of each Auto-Pay payment receipt (with its surcharge line).</summary>
     PaymentReceipt,
+
+    /// <summary>An Auto-Pay's one-year authorization ends in 30 days: re-authorize it with the payer to keep it running.</summary>
+    ScheduleExpiring,
+
+    /// <summary>A daily digest of the firm's runs charged, failed and waiting for approval.</summary>
+    RunSummary,
 }
 
 /// <summary>Subscribes a staff address to notifications.</summary>

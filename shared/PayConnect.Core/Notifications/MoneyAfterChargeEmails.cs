@@ -34,19 +34,17 @@ public sealed record ChargedRunDetails
 /// </summary>
 public static class MoneyAfterChargeEmails
 {
-    public static EmailMessage Receipt(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, Uri portalBaseUrl)
+    public static EmailMessage Receipt(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, Uri portalBaseUrl, Uri? unsubscribe = null)
     {
         ArgumentNullException.ThrowIfNull(d);
         var link = FailedAutoPayEmail.RunPageUrl(portalBaseUrl, d.ScheduleId, d.RunDate);
         var subject = $"Payment receipt: {Currencies.Format(d.Charged)} to {EmailLayout.OneLine(d.FirmName)} on {FailedAutoPayEmail.FormatRunDate(d.RunDate)}";
         var intro = $"{d.FirmName} received an Auto-Pay payment from {d.PayerName}.";
         var rows = Common(d);
-        return new EmailMessage(messageId, to, subject,
-            EmailLayout.PlainText(intro, rows, "See the payment in PayConnect", link),
-            EmailLayout.Html("Payment receipt", intro, rows, "See the payment in PayConnect", link));
+        return Staff(messageId, to, subject, "Payment receipt", intro, rows, "See the payment in PayConnect", link, unsubscribe);
     }
 
-    public static EmailMessage Disputed(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, Money disputed, string? reason, Uri portalBaseUrl)
+    public static EmailMessage Disputed(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, Money disputed, string? reason, Uri portalBaseUrl, Uri? unsubscribe = null)
     {
         ArgumentNullException.ThrowIfNull(d);
         var link = FailedAutoPayEmail.RunPageUrl(portalBaseUrl, d.ScheduleId, d.RunDate);
@@ -60,12 +58,10 @@ public static class MoneyAfterChargeEmails
             rows.Add(("Issuer's reason", reason));
         }
 
-        return new EmailMessage(messageId, to, subject,
-            EmailLayout.PlainText(intro, rows, "Review the run in PayConnect", link),
-            EmailLayout.Html("Payment disputed", intro, rows, "Review the run in PayConnect", link));
+        return Staff(messageId, to, subject, "Payment disputed", intro, rows, "Review the run in PayConnect", link, unsubscribe);
     }
 
-    public static EmailMessage Returned(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, string code, string description, string decision, Uri portalBaseUrl)
+    public static EmailMessage Returned(string messageId, IReadOnlyList<EmailAddress> to, ChargedRunDetails d, string code, string description, string decision, Uri portalBaseUrl, Uri? unsubscribe = null)
     {
         ArgumentNullException.ThrowIfNull(d);
         var link = FailedAutoPayEmail.RunPageUrl(portalBaseUrl, d.ScheduleId, d.RunDate);
@@ -74,9 +70,7 @@ public static class MoneyAfterChargeEmails
         var rows = Common(d);
         rows.Add(("Return code", $"{code}: {description}"));
         rows.Add(("What happens next", decision));
-        return new EmailMessage(messageId, to, subject,
-            EmailLayout.PlainText(intro, rows, "Review the run in PayConnect", link),
-            EmailLayout.Html("Bank debit returned", intro, rows, "Review the run in PayConnect", link));
+        return Staff(messageId, to, subject, "Bank debit returned", intro, rows, "Review the run in PayConnect", link, unsubscribe);
     }
 
     private static List<(string Label, string Value)> Common(ChargedRunDetails d)
@@ -105,5 +99,13 @@ public static class MoneyAfterChargeEmails
         }
 
         return rows;
+    }
+
+    /// <summary>The staff layout (intro, rows, link, unsubscribe link) under the given subject.</summary>
+    private static EmailMessage Staff(
+        string messageId, IReadOnlyList<EmailAddress> to, string subject, string title, string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link, Uri? unsubscribe)
+    {
+        var email = EmailTemplates.Render("staff-notice", EmailLayout.Model(intro, rows, linkText, link, title, unsubscribe, ("subject_line", subject)));
+        return new EmailMessage(messageId, to, email.Subject, email.PlainText, email.Html);
     }
 }

@@ -66,7 +66,18 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
         }
         while (continuation is not null);
 
-        foreach (var subscriber in subscribers)
+        await EnqueueToAsync(firmId, type, sourceKey, subscribers.Select(s => (s.Email, s.DisplayName)).ToList(), compose, cancellationToken).ConfigureAwait(false);
+        return subscribers.Count;
+    }
+
+    /// <summary>
+    /// Enqueues one email per recipient (a payer's contact addresses): the same one row per type, source and address,
+    /// so a repeated call adds nothing.
+    /// </summary>
+    public async Task EnqueueToAsync(string firmId, string type, string sourceKey, IReadOnlyList<(string Email, string? DisplayName)> recipients, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        foreach (var subscriber in recipients)
         {
             var id = OutboxEmail.IdOf(type, sourceKey, subscriber.Email);
             EmailMessage message;
@@ -101,9 +112,11 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
                 }
             }
         }
-
-        return subscribers.Count;
     }
+
+    /// <summary>The email of one type, source and address, as the outbox holds it (null when none was enqueued).</summary>
+    public Task<Stored<OutboxEmail>?> FindAsync(string firmId, string type, string sourceKey, string address, CancellationToken cancellationToken) =>
+        store.GetAsync<OutboxEmail>(firmId, OutboxEmail.IdOf(type, sourceKey, address), cancellationToken);
 
     /// <summary>
     /// Enqueues one email of <paramref name="type"/> to one address that is not a staff subscription (a payer's receipt);

@@ -9,12 +9,12 @@ using PayConnect.Storage;
 namespace PayConnect.Reversals;
 
 /// <summary>
-/// The notices a charged run owes: its receipt once posted (staff subscribed to PaymentReceipt, and the payer when the
-/// payer has an address), PaymentDisputed when its charge is disputed, PaymentReturned for each returned ACH debit.
+/// The notices a charged run owes staff: its receipt once posted (staff subscribed to PaymentReceipt; the payer's own
+/// receipt is <see cref="Notifications.PayerNotices.PaymentReceipts"/>), PaymentDisputed when its charge is disputed, PaymentReturned for each returned ACH debit.
 /// Each is put in the outbox once (one email per source, type and subscriber) and remembered on the run, so a redelivered
 /// event or message sends nothing twice.
 /// </summary>
-public sealed class ChargedRunNotices(IRecordStore store, RunLedger ledger, NotificationOutbox outbox, FirmSettingsCache firms, IClock clock, OutboxOptions options)
+public sealed class ChargedRunNotices(IRecordStore store, RunLedger ledger, NotificationOutbox outbox, FirmSettingsCache firms, IClock clock, OutboxOptions options, NotificationLinks? links = null)
 {
     /// <summary>The notices <paramref name="run"/> owes and has not sent: (marker on the run, type, outbox source key).</summary>
     public static IReadOnlyList<(string Marker, string Type, string SourceKey)> Owed(RunRecord run)
@@ -79,25 +79,22 @@ public sealed class ChargedRunNotices(IRecordStore store, RunLedger ledger, Noti
         switch (type)
         {
             case NotificationTypes.PaymentReceipt:
-                await outbox.EnqueueAsync(firmId, type, source, (id, to) => MoneyAfterChargeEmails.Receipt(id, [to], d.Details, portal), cancellationToken).ConfigureAwait(false);
-                if (!string.IsNullOrWhiteSpace(d.PayerEmail))
-                {
-                    await outbox.EnqueueToAsync(firmId, type, source, d.PayerEmail, d.Details.PayerName,
-                        (id, to) => MoneyAfterChargeEmails.Receipt(id, [to], d.Details, portal), cancellationToken).ConfigureAwait(false);
-                }
+                // Staff subscribers' copy. The payer's own receipt (at the payer's contact addresses, with what remains
+                // outstanding and an unsubscribe link) is PaymentReceipts' (docs/decisions/0040), never sent from here too.
+                await outbox.EnqueueAsync(firmId, type, source, (id, to) => MoneyAfterChargeEmails.Receipt(id, [to], d.Details, portal, links?.ForStaff(firmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
 
                 break;
             case NotificationTypes.PaymentDisputed:
                 var dispute = run.Dispute!;
                 await outbox.EnqueueAsync(firmId, type, source,
-                    (id, to) => MoneyAfterChargeEmails.Disputed(id, [to], d.Details, new Money(dispute.AmountMinor, run.Currency!), dispute.Reason, portal), cancellationToken).ConfigureAwait(false);
+                    (id, to) => MoneyAfterChargeEmails.Disputed(id, [to], d.Details, new Money(dispute.AmountMinor, run.Currency!), dispute.Reason, portal, links?.ForStaff(firmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
                 break;
             case NotificationTypes.PaymentReturned:
                 var presentment = int.Parse(source[(source.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
                 var returned = run.Returns.Last(r => r.Presentment == presentment);
                 var decision = returned.Decision ?? (returned.RepresentOn is { } on ? $"Presented again on {on:uuuu-MM-dd}." : "Not presented again.");
                 await outbox.EnqueueAsync(firmId, type, source,
-                    (id, to) => MoneyAfterChargeEmails.Returned(id, [to], d.Details with { Charged = new Money(returned.AmountMinor, run.Currency!) }, returned.Code, returned.Description, decision, portal),
+                    (id, to) => MoneyAfterChargeEmails.Returned(id, [to], d.Details with { Charged = new Money(returned.AmountMinor, run.Currency!) }, returned.Code, returned.Description, decision, portal, links?.ForStaff(firmId, to.Address, type)),
                     cancellationToken).ConfigureAwait(false);
                 break;
         }

@@ -23,7 +23,9 @@ public sealed class RunAllocator(
     FirmSettingsCache firms,
     IClock clock,
     RunEngineOptions options,
-    ILogger<RunAllocator> logger)
+    ILogger<RunAllocator> logger,
+    Notifications.PayerNotices.PreChargeGate? notices = null,
+    MakeUp? makeUp = null)
 {
     /// <param name="context">The delivery.</param>
     /// <param name="prior">The stored run when this is a new attempt of a soft-declined run; null for a first run.</param>
@@ -47,9 +49,18 @@ public sealed class RunAllocator(
         }
 
         var s = schedule!.Value;
-        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
+        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, settings, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
         {
             return wait;
+        }
+
+        // A payer who gets pre-charge notices is never charged before the notice's lead has passed.
+        switch (notices is null ? null : await notices.CheckAsync(settings, s, context.Key, cancellationToken).ConfigureAwait(false))
+        {
+            case Notifications.PayerNotices.NoticeGateDecision.Held:
+                return RunStep.Done;
+            case Notifications.PayerNotices.NoticeGateDecision.Undeliverable undeliverable:
+                return await SaveAsync(context, prior, begun.Failed("notice_undeliverable", undeliverable.Why, now), [], cancellationToken).ConfigureAwait(false);
         }
 
         var charging = s.Charging ?? await ChargingAsync(context.FirmId, s, cancellationToken).ConfigureAwait(false);
@@ -68,7 +79,8 @@ public sealed class RunAllocator(
         AmountRule rule = AmountRule.PayAll;
         if (s.AmountRule == AmountRuleKind.UpTo)
         {
-            if (!AmountRule.TryUpTo(new Money(s.CapMinor ?? 0, s.Currency), out var upTo, out var error))
+            var cap = makeUp is null ? s.CapMinor ?? 0 : await makeUp.CapAsync(context.FirmId, s, context.Key.RunDate, context.Message.After, cancellationToken).ConfigureAwait(false);
+            if (!AmountRule.TryUpTo(new Money(cap, s.Currency), out var upTo, out var error))
             {
                 return await SaveAsync(context, prior, (begun with { Snapshot = snapshot }).Failed("invalid_amount_rule", $"The schedule's amount rule is invalid: {error}", now), [], cancellationToken).ConfigureAwait(false);
             }
@@ -302,10 +314,16 @@ public sealed class RunAllocator(
     /// Waits while the run sent just before this one (same schedule) has not begun or is between allocation and the end
     /// of its charge; a parked or finished run does not hold it up. Returns null when the run may go on.
     /// </summary>
-    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, LocalDate after, Instant now, CancellationToken cancellationToken)
+    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, FirmSettings? settings, LocalDate after, Instant now, CancellationToken cancellationToken)
     {
         var earlier = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false);
         if (earlier is not null && !earlier.Value.BlocksLaterRuns)
+        {
+            return null;
+        }
+
+        // An earlier run held back by its pre-charge notice's lead is parked, not charging: this run goes on to its own notice.
+        if (earlier is null && notices is not null && await notices.HoldsBackAsync(settings, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
