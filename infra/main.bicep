@@ -96,6 +96,15 @@ param runDrainSchedule string = '*/30 * * * * *'
 @description('NCRONTAB (six fields, UTC) of the email outbox sender.')
 param emailOutboxSchedule string = '0 * * * * *'
 
+@description('NCRONTAB (six fields, UTC) of the payer notices (pre-charge notices and expiry warnings).')
+param payerNoticesSchedule string = '0 15 * * * *'
+
+@description('NCRONTAB (six fields, UTC) of the daily run summary: hourly, so each firm gets its digest soon after its own midnight.')
+param runSummarySchedule string = '0 5 * * * *'
+
+@description('Public base URL of the API for the unsubscribe links in emails (a custom domain); empty means the app\'s own host name (WEBSITE_HOSTNAME).')
+param apiPublicBaseUrl string = ''
+
 @description('Seconds one drain invocation may spend receiving runs (below the 10-minute function timeout).')
 @minValue(10)
 @maxValue(540)
@@ -334,6 +343,9 @@ module functionApp 'modules/functionapp.bicep' = {
     portalBaseUrl: portalBaseUrl
     keyVaultName: keyVault.outputs.name
     stripeApiKeySecretName: keyVault.outputs.stripeApiKeySecretName
+    gatewayWebhookSecretName: keyVault.outputs.gatewayWebhookSecretName
+    unsubscribeKeySecretName: keyVault.outputs.unsubscribeKeySecretName
+    apiPublicBaseUrl: apiPublicBaseUrl
     tableServiceUri: storage.outputs.tableEndpoint
     serviceBusFullyQualifiedNamespace: serviceBus.outputs.fullyQualifiedNamespace
     runsQueueName: serviceBus.outputs.runsQueueName
@@ -341,6 +353,8 @@ module functionApp 'modules/functionapp.bicep' = {
     reconciliationSchedule: reconciliationSchedule
     runDrainSchedule: runDrainSchedule
     emailOutboxSchedule: emailOutboxSchedule
+    payerNoticesSchedule: payerNoticesSchedule
+    runSummarySchedule: runSummarySchedule
     runDrainTimeBudgetSeconds: runDrainTimeBudgetSeconds
     runDrainMaxConcurrency: runDrainMaxConcurrency
     gatewayKind: gatewayKind
@@ -388,6 +402,8 @@ output keyVaultUri string = keyVault.outputs.uri
 @description('Key Vault secrets the operators must add: the app settings referencing them stay unresolved until then.')
 output keyVaultSecretNames string[] = [
   keyVault.outputs.stripeApiKeySecretName
+  keyVault.outputs.gatewayWebhookSecretName
+  keyVault.outputs.unsubscribeKeySecretName
 ]
 
 @description('Name of the Communication Services resource (the identity sends email through it by Entra token).')

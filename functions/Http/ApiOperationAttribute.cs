@@ -48,4 +48,7 @@ public sealed class ApiOperationAttribute(params string[] roles) : Attribute
 
     /// <summary>The operation needs no identity (health, the document itself).</summary>
     public bool Anonymous { get; set; }
+
+    /// <summary>The operation answers an HTML page for a person (the unsubscribe link), not JSON.</summary>
+    public bool Html { get; set; }
 }

@@ -22,7 +22,11 @@ namespace PayConnect.Functions.Http;
 /// <param name="IfMatch">The one entity tag of If-Match; null when absent or *.</param>
 /// <param name="Query">The query string.</param>
 /// <param name="Parameters">The validated query record of operations with one (<see cref="HttpApi.HandleQuery{TQuery}"/>); otherwise null.</param>
-public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query, object? Parameters = null);
+public sealed record ApiRequest(Caller Caller, string FirmId, JsonBody? Body, Paging Paging, string? IfMatch, IQueryCollection Query, object? Parameters = null)
+{
+    /// <summary>The request's Idempotency-Key (creating POSTs only): a handler that calls out with a key of its own derives it from this one.</summary>
+    public string? IdempotencyKey { get; init; }
+}
 
 /// <summary>
 /// The one pipeline every HTTP function goes through: authenticate, keep the caller inside its firm (another
@@ -159,7 +163,7 @@ public sealed class HttpApi(CallerResolver callers, IRecordStore store, IClock c
             return Problem(request, 400, "Invalid request", "The request has invalid fields.", errors.ToDictionary());
         }
 
-        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query, parameters);
+        var apiRequest = new ApiRequest(caller, firmId, body as JsonBody, paging!, ifMatch, request.Query, parameters) { IdempotencyKey = idempotencyKey.Length == 0 ? null : idempotencyKey };
         Func<ApiRequest, CancellationToken, Task<ApiResult>> bound = (r, c) => handler(r, body, c);
         if (idempotencyKey.Length == 0)
         {

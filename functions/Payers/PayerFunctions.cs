@@ -33,6 +33,24 @@ public sealed class PayerFunctions(HttpApi api, PayerHandlers payers)
     public Task<IResult> UpdatePayer([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/payers/{payerId}")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
         api.Handle<UpdatePayerRequest>(req, firmId, Roles.Staff, (r, body, c) => payers.UpdatePayerAsync(r.FirmId, payerId, body, r.IfMatch, c), ct);
 
+    /// <summary>Deletes a payer whose Auto-Pays have all ended, with their payment methods, associations and schedules; runs, postings and authorization records stay.</summary>
+    [Function("DeletePayer")]
+    [ApiOperation(Roles.FirmAdmin, Problems = [409])]
+    public Task<IResult> DeletePayer([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "firms/{firmId}/payers/{payerId}")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
+        api.Handle(req, firmId, Roles.Admin, (r, c) => payers.DeletePayerAsync(r.FirmId, payerId, c), ct);
+
+    /// <summary>Reads where a payer's notices go and which they receive.</summary>
+    [Function("GetPayerContacts")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(PayerContactsResponse), ETag = true)]
+    public Task<IResult> GetContacts([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "firms/{firmId}/payers/{payerId}/contacts")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
+        api.Handle(req, firmId, Roles.Staff, (r, c) => payers.GetContactsAsync(r.FirmId, payerId, c), ct);
+
+    /// <summary>Sets the addresses a payer's notices (pre-charge notices, receipts, expiry warnings) go to, and which they receive.</summary>
+    [Function("PutPayerContacts")]
+    [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(PutPayerContactsRequest), Response = typeof(PayerContactsResponse), IfMatch = true, ETag = true)]
+    public Task<IResult> PutContacts([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/payers/{payerId}/contacts")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
+        api.Handle<PutPayerContactsRequest>(req, firmId, Roles.Staff, (r, body, c) => payers.PutContactsAsync(r.FirmId, payerId, body, r.IfMatch, c), ct);
+
     /// <summary>Saves a payment method of a payer: the gateway's token and display data, never a card number.</summary>
     [Function("CreatePaymentMethod")]
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(CreatePaymentMethodRequest), Response = typeof(PaymentMethodResponse), Idempotent = true, ETag = true)]

@@ -2,13 +2,23 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using PayConnect.Api;
 using PayConnect.Functions.Http;
+using PayConnect.Reversals;
 using PayConnect.Runs;
 
 namespace PayConnect.Functions.Runs;
 
-/// <summary>Run records: what one run of a schedule on one date did; the approval queue and its decisions.</summary>
-public sealed class RunFunctions(HttpApi api, RunHandlers runs)
+/// <summary>Run records: what one run of a schedule on one date did; the approval queue and its decisions; refunds.</summary>
+public sealed class RunFunctions(HttpApi api, RunHandlers runs, RefundHandlers refunds)
 {
+    /// <summary>
+    /// Refunds all or part of a run's charge: newest invoice first unless invoices are named, with the surcharge's share;
+    /// reversal postings per invoice once the gateway returns the money. Idempotency-Key is required.
+    /// </summary>
+    [Function("RefundRun")]
+    [ApiOperation(Roles.FirmAdmin, Request = typeof(RefundRunRequest), Response = typeof(RunView), Idempotent = true, ETag = true, Problems = [409, 503])]
+    public Task<IResult> RefundRun([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/runs/{scheduleId}/{date}/refunds")] HttpRequest req, string firmId, string scheduleId, string date, CancellationToken ct) =>
+        api.HandleCreate<RefundRunRequest>(req, firmId, Roles.Admin, (r, body, c) => refunds.RefundAsync(r.FirmId, scheduleId, date, body, r.Caller.User, r.IdempotencyKey, c), ct);
+
     /// <summary>Reads one run: what it allocated and charged, and why it stopped.</summary>
     [Function("GetRun")]
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Response = typeof(RunView), ETag = true)]

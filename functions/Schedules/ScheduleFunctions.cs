@@ -13,7 +13,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
     [Function("CreateSchedule")]
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(CreateScheduleRequest), Response = typeof(ScheduleResponse), Idempotent = true, ETag = true)]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "firms/{firmId}/payers/{payerId}/schedules")] HttpRequest req, string firmId, string payerId, CancellationToken ct) =>
-        api.HandleCreate<CreateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.CreateAsync(r.FirmId, payerId, body, c), ct);
+        api.HandleCreate<CreateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.CreateAsync(r.FirmId, payerId, body, r.Caller.User, c), ct);
 
     /// <summary>Lists a payer's Auto-Pay schedules.</summary>
     [Function("ListSchedules")]
@@ -31,7 +31,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
     [Function("UpdateSchedule")]
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(UpdateScheduleRequest), Response = typeof(ScheduleResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle<UpdateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.UpdateAsync(r.FirmId, scheduleId, body, r.IfMatch, c), ct);
+        api.Handle<UpdateScheduleRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.UpdateAsync(r.FirmId, scheduleId, body, r.Caller.User, r.IfMatch, c), ct);
 
     /// <summary>Pauses a schedule: no run that has not charged yet will charge.</summary>
     [Function("PauseSchedule")]
@@ -61,7 +61,7 @@ public sealed class ScheduleFunctions(HttpApi api, ScheduleHandlers schedules)
     [Function("PutEnrollments")]
     [ApiOperation(Roles.FirmAdmin, Roles.FirmStaff, Request = typeof(PutEnrollmentsRequest), Response = typeof(EnrollmentsResponse), IfMatch = true, ETag = true, Problems = [409])]
     public Task<IResult> PutEnrollments([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "firms/{firmId}/schedules/{scheduleId}/enrollments")] HttpRequest req, string firmId, string scheduleId, CancellationToken ct) =>
-        api.Handle<PutEnrollmentsRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, body, r.IfMatch, c), ct);
+        api.Handle<PutEnrollmentsRequest>(req, firmId, Roles.Staff, (r, body, c) => schedules.PutEnrollmentsAsync(r.FirmId, scheduleId, body, r.Caller.User, r.IfMatch, c), ct);
 
     /// <summary>Skips one coming occurrence: its run is recorded Skipped, with who and why, and charges nothing (200 when it was already skipped).</summary>
     [Function("CreateScheduleSkip")]

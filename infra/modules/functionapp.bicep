@@ -69,6 +69,9 @@ param keyVaultName string
 @description('Key Vault secret that holds the Stripe secret key.')
 param stripeApiKeySecretName string
 
+@description('Key Vault secret that holds the signing secret of the gateway-events endpoint (Stripe webhook secret).')
+param gatewayWebhookSecretName string
+
 @description('Table service URI of the PayConnect storage account.')
 param tableServiceUri string
 
@@ -90,6 +93,18 @@ param runDrainSchedule string
 @description('NCRONTAB (six fields, UTC) of the email outbox sender.')
 param emailOutboxSchedule string
 
+@description('NCRONTAB (six fields, UTC) of the payer notices.')
+param payerNoticesSchedule string
+
+@description('NCRONTAB (six fields, UTC) of the daily run summary.')
+param runSummarySchedule string
+
+@description('Key Vault secret that signs unsubscribe links.')
+param unsubscribeKeySecretName string
+
+@description('Public base URL of the API, for the unsubscribe links in emails.')
+param apiPublicBaseUrl string
+
 @description('Seconds one drain invocation may spend receiving runs.')
 param runDrainTimeBudgetSeconds int
 
@@ -102,6 +117,9 @@ param runDrainMaxConcurrency int
   'Stripe'
 ])
 param gatewayKind string
+
+// The gateway's event deliveries come to /api/gateway/{gateway}/events, the gateway named as Gateway__Kind names it.
+var gatewayEventsPath = toLower(gatewayKind)
 
 @description('How many times a soft-declined run is retried on later days.')
 param declinesMaxSoftDeclineRetries int
@@ -214,6 +232,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           value: emailOutboxSchedule
         }
         {
+          name: 'PayerNoticesSchedule'
+          value: payerNoticesSchedule
+        }
+        {
+          name: 'RunSummarySchedule'
+          value: runSummarySchedule
+        }
+        {
           name: 'RunDrain__TimeBudgetSeconds'
           value: string(runDrainTimeBudgetSeconds)
         }
@@ -240,6 +266,10 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         {
           name: 'Gateway__StripeApiKey'
           value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${stripeApiKeySecretName})'
+        }
+        {
+          name: 'Gateway__WebhookSecret'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${gatewayWebhookSecretName})'
         }
         {
           name: 'Gateway__OperatingFeeBasisPoints'
@@ -269,6 +299,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           name: 'Email__PortalBaseUrl'
           value: portalBaseUrl
         }
+        {
+          name: 'Notifications__UnsubscribeKey'
+          value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${unsubscribeKeySecretName})'
+        }
+        {
+          name: 'Notifications__PublicBaseUrl'
+          value: apiPublicBaseUrl
+        }
       ]
     }
     functionAppConfig: {
@@ -296,8 +334,9 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
 
 // Every request must carry an Entra token for the API's app registration, obtained by the portal or a firm's
 // sync agent; the platform then hands the caller to the code in X-MS-CLIENT-PRINCIPAL. An API answers 401
-// rather than redirecting to a login page (403 for a token from another client). Only the health probe is
-// reachable without a token, and it reports nothing but a status per dependency.
+// rather than redirecting to a login page (403 for a token from another client). Only two paths are reachable
+// without a token: the health probe, which reports nothing but a status per dependency, and the gateway's event
+// deliveries, which the code accepts only when signed with the webhook secret.
 resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
   parent: site
   name: 'authsettingsV2'
@@ -308,8 +347,11 @@ resource authSettings 'Microsoft.Web/sites/config@2025-03-01' = {
     globalValidation: {
       requireAuthentication: true
       unauthenticatedClientAction: 'Return401'
+      // The health probe, the gateway's signed event deliveries, and the unsubscribe link of every email (its signed token is its only authority).
       excludedPaths: [
         '/api/health'
+        '/api/gateway/${gatewayEventsPath}/events'
+        '/api/unsubscribe'
       ]
     }
     httpSettings: {

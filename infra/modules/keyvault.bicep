@@ -56,3 +56,9 @@ output uri string = vault.properties.vaultUri
 
 @description('Secret holding the Stripe secret API key (Gateway__StripeApiKey reads it).')
 output stripeApiKeySecretName string = 'StripeApiKey'
+
+@description('Secret holding the signing secret of the gateway-events endpoint (Gateway__WebhookSecret reads it): Stripe\'s webhook endpoint secret, whsec_...')
+output gatewayWebhookSecretName string = 'GatewayWebhookSecret'
+
+@description('Secret holding the key that signs unsubscribe links (Notifications__UnsubscribeKey reads it).')
+output unsubscribeKeySecretName string = 'UnsubscribeKey'

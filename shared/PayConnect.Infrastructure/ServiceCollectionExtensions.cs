@@ -16,6 +16,7 @@ using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Health;
 using PayConnect.Infrastructure.Messaging;
 using PayConnect.Infrastructure.Mms;
+using PayConnect.Infrastructure.Notifications;
 using PayConnect.Infrastructure.Runs;
 using PayConnect.Infrastructure.Storage;
 
@@ -85,6 +86,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IScheduleScan, TableScheduleScan>();
         services.TryAddSingleton<DueIndexReconciler>();
         services.AddPayConnectRuns();
+        services.AddPayConnectNotices();
         return services;
     }
 

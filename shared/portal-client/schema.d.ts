@@ -174,7 +174,11 @@ export interface paths {
          */
         put: operations["UpdatePayer"];
         post?: never;
-        delete?: never;
+        /**
+         * Deletes a payer whose Auto-Pays have all ended, with their payment methods, associations and schedules; runs, postings and authorization records stay
+         * @description Deletes a payer whose Auto-Pays have all ended, with their payment methods, associations and schedules; runs, postings and authorization records stay. Roles: FirmAdmin.
+         */
+        delete: operations["DeletePayer"];
         options?: never;
         head?: never;
         patch?: never;
@@ -219,6 +223,30 @@ export interface paths {
          * @description Deletes an association that no active Auto-Pay has enrolled. Roles: FirmAdmin, FirmStaff.
          */
         delete: operations["DeleteAssociation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/payers/{payerId}/contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads where a payer's notices go and which they receive
+         * @description Reads where a payer's notices go and which they receive. Roles: FirmAdmin, FirmStaff.
+         */
+        get: operations["GetPayerContacts"];
+        /**
+         * Sets the addresses a payer's notices (pre-charge notices, receipts, expiry warnings) go to, and which they receive
+         * @description Sets the addresses a payer's notices (pre-charge notices, receipts, expiry warnings) go to, and which they receive. Roles: FirmAdmin, FirmStaff.
+         */
+        put: operations["PutPayerContacts"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -512,6 +540,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/runs/{scheduleId}/{date}/refunds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Refunds all or part of a run's charge: newest invoice first unless invoices are named, with the surcharge's share; reversal postings per invoice once the gateway returns the money. Idempotency-Key is required
+         * @description Refunds all or part of a run's charge: newest invoice first unless invoices are named, with the surcharge's share; reversal postings per invoice once the gateway returns the money. Idempotency-Key is required. Roles: FirmAdmin.
+         */
+        post: operations["RefundRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}": {
         parameters: {
             query?: never;
@@ -529,6 +577,26 @@ export interface paths {
          * @description Replaces what a schedule is set up with; an ended schedule cannot be changed. Roles: FirmAdmin, FirmStaff.
          */
         put: operations["UpdateSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/schedules/{scheduleId}/authorizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists a schedule's authorization versions, its revocation and how long they are kept (also after the schedule or payer was deleted)
+         * @description Lists a schedule's authorization versions, its revocation and how long they are kept (also after the schedule or payer was deleted). Roles: FirmAdmin, FirmStaff.
+         */
+        get: operations["ListScheduleAuthorizations"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -600,6 +668,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/firms/{firmId}/schedules/{scheduleId}/reauthorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records the payer's renewal of a schedule's authorization: a new version, and a one-year lifetime that ends a year after the next run
+         * @description Records the payer's renewal of a schedule's authorization: a new version, and a one-year lifetime that ends a year after the next run. Roles: FirmAdmin, FirmStaff.
+         */
+        post: operations["ReauthorizeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/firms/{firmId}/schedules/{scheduleId}/resume": {
         parameters: {
             query?: never;
@@ -614,6 +702,26 @@ export interface paths {
          * @description Resumes a paused schedule from today; occurrences missed while paused are not caught up. Roles: FirmAdmin, FirmStaff.
          */
         post: operations["ResumeSchedule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/firms/{firmId}/schedules/{scheduleId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records that the payer withdrew a schedule's authorization (staff on the payer's word): the schedule ends at once and no run that has not charged will
+         * @description Records that the payer withdrew a schedule's authorization (staff on the payer's word): the schedule ends at once and no run that has not charged will. Roles: FirmAdmin, FirmStaff.
+         */
+        post: operations["RevokeScheduleAuthorization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -704,6 +812,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/gateway/{gateway}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Receives a payment-gateway event (refund, dispute, ACH settlement or return), signed with the webhook secret (Stripe-Signature)
+         * @description Receives a payment-gateway event (refund, dispute, ACH settlement or return), signed with the webhook secret (Stripe-Signature). Needs no identity.
+         */
+        post: operations["ReceiveGatewayEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -744,10 +872,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/unsubscribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Shows what the unsubscribe link stops and a button to confirm
+         * @description Shows what the unsubscribe link stops and a button to confirm. Needs no identity.
+         */
+        get: operations["ShowUnsubscribe"];
+        put?: never;
+        /**
+         * Unsubscribes the link's address or payer from the link's notification type
+         * @description Unsubscribes the link's address or payer from the link's notification type. Needs no identity.
+         */
+        post: operations["Unsubscribe"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A range of amounts (major units of the schedule's currency) the payer agreed each debit falls within. */
+        AmountRangeRequest: {
+            /** @description The smallest amount of the range. */
+            min: number;
+            /** @description The largest amount of the range. */
+            max: number;
+        };
         /** @enum {string} */
         AmountRuleKind: "PayAllOutstanding" | "UpTo";
         /** @description How much each run charges. */
@@ -803,6 +962,109 @@ export interface components {
             /** @description One per ticked result, in request order. */
             items: components["schemas"]["AssociationResponse"][];
         };
+        /** @description Who captured an authorization and how. */
+        AuthorizationCaptureResponse: {
+            /** @description SignedForm, PayerEConsent, or NotRecorded (saved without naming evidence). */
+            method: components["schemas"]["CaptureMethod"];
+            /** @description The signed form's or consent record's reference. */
+            reference: null | string;
+            /** @description The staff user who recorded it. */
+            capturedBy: string;
+            /**
+             * Format: date-time
+             * @description When.
+             */
+            capturedAt: string;
+        };
+        /** @description How the payer's authorization for a schedule (or a change that widens it) was captured. */
+        AuthorizationEvidenceRequest: {
+            /** @description SignedForm (staff on the payer's behalf, from a form the payer signed), PayerEConsent, or NotRecorded. */
+            method: components["schemas"]["CaptureMethod"];
+            /**
+             * @description The signed form's or the consent record's reference; required unless NotRecorded.
+             * @default null
+             */
+            reference?: null | string;
+            /** @description A range the payer agreed each debit falls within (a bank debit inside it needs only the firm's notice days, not 10). */
+            amountRange?: components["schemas"]["AmountRangeRequest"] | null;
+        };
+        /** @description The payer withdrew the authorization. */
+        AuthorizationRevocationResponse: {
+            /** @description The version that was withdrawn. */
+            version: number;
+            /** @description The staff user who recorded it. */
+            recordedBy: string;
+            /** @description How and when the payer said so. */
+            payersWord: string;
+            /**
+             * Format: date-time
+             * @description When it was recorded (the schedule ended then).
+             */
+            revokedAt: string;
+        };
+        /** @description What a version authorizes. */
+        AuthorizationTermsResponse: {
+            /** @description The enrolled scopes (level and MMS number). */
+            scopes: string[];
+            /** @description PayAllOutstanding or UpTo. */
+            amountRule: components["schemas"]["AmountRuleKind"];
+            /** @description The cap of an UpTo rule, in minor units. */
+            capMinor: null | number;
+            /** @description ISO 4217 code. */
+            currency: string;
+            /** @description What a run may add after a failed run: None or RollIntoNext. */
+            makeUp: components["schemas"]["MakeUpPolicy"];
+            /** @description How often it runs. */
+            frequency: string;
+            /**
+             * Format: date
+             * @description The first run date.
+             */
+            firstRunDate: string;
+            /** @description The payment method charged. */
+            paymentMethodId: string;
+            /** @description The payment method as the payer knows it. */
+            paymentMethod: string;
+            /** @description Card or Ach. */
+            paymentMethodKind: components["schemas"]["PaymentMethodKind"];
+            /** @description The firm account paid into. */
+            bankAccountId: string;
+            /** @description That account's name and kind. */
+            bankAccount: string;
+            /** @description OneYear, PaymentPlan or NoEnrollments. */
+            lifetime: components["schemas"]["ScheduleLifetime"];
+            /**
+             * Format: date
+             * @description The date no run may be on or after (one-year lifetimes).
+             */
+            authorizedUntil: null | string;
+            /** @description The lower end of the agreed range, in minor units. */
+            rangeMinMinor: null | number;
+            /** @description The upper end of the agreed range, in minor units. */
+            rangeMaxMinor: null | number;
+        };
+        /** @description One version of a schedule's authorization (never changed once recorded). */
+        AuthorizationVersionResponse: {
+            /** @description 1 for the first, then one more for each widening or renewal. */
+            version: number;
+            /** @description Why it was recorded (created, widened and how, renewed). */
+            reason: string;
+            /** @description What it authorizes. */
+            terms: components["schemas"]["AuthorizationTermsResponse"];
+            /** @description The authorization text shown to the payer. */
+            text: string;
+            /** @description The template the text was rendered from. */
+            textTemplate: string;
+            /** @description Who captured it and how. */
+            capture: components["schemas"]["AuthorizationCaptureResponse"];
+            /**
+             * Format: date-time
+             * @description When it was recorded.
+             */
+            recordedAt: string;
+            /** @description True for the version the schedule runs under. */
+            inEffect: boolean;
+        };
         /** @description What piles up, as counts and ages only. */
         BacklogResponse: {
             /** @description Dead-lettered run messages (counted up to 1000). */
@@ -841,6 +1103,16 @@ export interface components {
             /** @description Opaque token for the next page; null on the last page. */
             continuation: null | string;
         };
+        /**
+         * @description How the payer's authorization was captured. SignedForm: Staff set the schedule up on the payer's behalf from a form the payer signed (its reference is recorded). PayerEConsent: The payer consented electronically themselves (the consent record's reference is recorded). NotRecorded: Staff saved the schedule without naming the payer's signed form or e-consent (a client that does not send it yet): recorded as such, so an audit sees which authorizations lack evidence.
+         * @enum {string}
+         */
+        CaptureMethod: "SignedForm" | "PayerEConsent" | "NotRecorded";
+        /**
+         * @description A card's funding type, as the gateway reports it for the saved payment method (Stripe card.funding). Unknown: The gateway could not tell: treated as not credit.
+         * @enum {string}
+         */
+        CardFunding: "Unknown" | "Credit" | "Debit" | "Prepaid";
         /** @description Ties the payer to ticked MMS search results, one association each, all or nothing. */
         CreateAssociationsRequest: {
             /** @description The ticked results. */
@@ -870,6 +1142,11 @@ export interface components {
              * @default null
              */
             email?: null | string;
+            /**
+             * @description Where the payer is, as an ISO 3166-2 code such as US-CT: a firm may exclude jurisdictions from card surcharges.
+             * @default null
+             */
+            jurisdiction?: null | string;
         };
         /** @description Saves a payer's payment method: the gateway's token and display data only. Card numbers and security codes are never accepted. */
         CreatePaymentMethodRequest: {
@@ -896,6 +1173,8 @@ export interface components {
              * @default null
              */
             mandateId?: null | string;
+            /** @description Cards only: the card's funding type as the gateway reports it for the method (Stripe card.funding); a card surcharge applies to credit cards only. Left out: Unknown. */
+            funding?: components["schemas"]["CardFunding"] | null;
         };
         /** @description Sets up an Auto-Pay for the payer. The payment method must be the payer's, the bank account the firm's. */
         CreateScheduleRequest: {
@@ -924,6 +1203,10 @@ export interface components {
              * @default null
              */
             maxRunAmount?: null | number;
+            /** @description After a failed run: None (the default) or RollIntoNext (an up-to run may add what the failed run would have charged, never beyond what is owed). */
+            makeUp?: components["schemas"]["MakeUpPolicy"] | null;
+            /** @description The payer's authorization this is set up under: how it was captured and its reference; left out, the version records NotRecorded. */
+            authorization?: components["schemas"]["AuthorizationEvidenceRequest"] | null;
         };
         /** @description Skips one coming occurrence of the schedule: its run is recorded Skipped and charges nothing. */
         CreateScheduleSkipRequest: {
@@ -966,6 +1249,11 @@ export interface components {
             /** @description Whether it answered. */
             status: components["schemas"]["HealthStatus"];
         };
+        /**
+         * @description Where a dispute (chargeback) of a run's charge stands (ordered: a later state never goes back). Open: The payer's card issuer disputes the charge; the firm may answer it. Won: Decided for the firm: nothing changes. Lost: Decided for the payer: the money went back; reversal postings, and the chargeback is recovered from the operating account.
+         * @enum {string}
+         */
+        DisputeStatus: "Open" | "Won" | "Lost";
         /** @description The due index's last reconciliation: a time and a count, nothing about which firm or schedule. */
         DueIndexHealthResponse: {
             /**
@@ -1010,6 +1298,12 @@ export interface components {
              * @description When the settings were last written.
              */
             updatedAt: string;
+            /** @description The credit-card surcharge in basis points (100 = 1 %); 0 when the firm charges none. */
+            cardSurchargeBasisPoints: number;
+            /** @description Payer jurisdictions where no surcharge is charged. */
+            surchargeExcludedJurisdictions: string[];
+            /** @description Days before each run that the payer is emailed its date and expected amount (at least 10 for a bank debit without an agreed range). */
+            preChargeNoticeDays: number;
         };
         /**
          * @description How often an Auto-Pay runs. Once: Once, on the first run date. Weekly: Every 7 days from the first run date. EveryNWeeks: Every n weeks from the first run date (n from 1 to 52). TwiceMonthly: On day1 and day2 of every month (1 ≤ day1 < day2 ≤ 31), clamped to the month's last day. Monthly: Every month on the first run date's day, clamped to month end. Quarterly: Every 3 months on the first run date's day. SemiAnnually: Every 6 months on the first run date's day. Annually: Every 12 months on the first run date's day.
@@ -1035,6 +1329,18 @@ export interface components {
              * @default null
              */
             day2?: null | number;
+        };
+        /**
+         * @description What one event delivery did. Applied: The run changed (a refund, a dispute, a settlement or a return was recorded). Unchanged: Judged and recorded, nothing changed: an older state arriving late, or a state already known. Duplicate: This event was delivered before: nothing changed again. NotOurs: Not about a charge PayConnect made, or of a kind it does not act on. RetryLater: The run is still recording the charge: the gateway should deliver the event again later.
+         * @enum {string}
+         */
+        GatewayEventOutcome: "Applied" | "Unchanged" | "Duplicate" | "NotOurs" | "RetryLater";
+        /** @description What the delivery of one gateway event did. */
+        GatewayEventResponse: {
+            /** @description The gateway's event id. */
+            eventId: string;
+            /** @description Applied (the run changed), Unchanged (an older or known state), Duplicate (delivered before), or NotOurs (not a charge PayConnect made, or a kind it does not act on). */
+            outcome: components["schemas"]["GatewayEventOutcome"];
         };
         /** @description The app's health, each dependency's, and what piles up. */
         HealthResponse: {
@@ -1071,6 +1377,11 @@ export interface components {
              */
             invoices?: null | components["schemas"]["MmsInvoiceRow"][];
         };
+        /**
+         * @description What an up-to schedule's next run may charge after a run failed. None: Nothing extra: the next run charges up to its cap. RollIntoNext: The next run may charge its cap plus what the failed run would have charged (never more than is owed).
+         * @enum {string}
+         */
+        MakeUpPolicy: "None" | "RollIntoNext";
         /** @description Why posting to the MMS failed. */
         MarkPostingFailedRequest: {
             /** @description What went wrong, for the staff who fix it (never a card or account number). */
@@ -1181,12 +1492,31 @@ export interface components {
             continuation: null | string;
         };
         /**
-         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it.
+         * @description Notifications a staff address can subscribe to. ErrorFailedAutoPay: An Auto-Pay run failed for good (declined, or could not complete). AwaitingApproval: An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it. PaymentDisputed: The payer's card issuer disputes an Auto-Pay charge (a chargeback). PaymentReturned: The payer's bank returned an Auto-Pay ACH debit (NACHA R-code). PaymentReceipt: A copy of each Auto-Pay payment receipt (with its surcharge line). ScheduleExpiring: An Auto-Pay's one-year authorization ends in 30 days: re-authorize it with the payer to keep it running. RunSummary: A daily digest of the firm's runs charged, failed and waiting for approval.
          * @enum {string}
          */
-        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval";
+        NotificationType: "ErrorFailedAutoPay" | "AwaitingApproval" | "PaymentDisputed" | "PaymentReturned" | "PaymentReceipt" | "ScheduleExpiring" | "RunSummary";
         /** @description An OpenAPI 3.1 document. */
         OpenApiDocumentResponse: Record<string, never>;
+        /** @description A payer's notice addresses and the notices they receive. */
+        PayerContactsResponse: {
+            /** @description The payer. */
+            payerId: string;
+            /** @description The addresses notices go to. */
+            emails: string[];
+            /** @description The notices the payer receives (an unsubscribe link removes one). */
+            receives: components["schemas"]["PayerNoticeType"][];
+            /**
+             * Format: date-time
+             * @description When they were last changed; null when never set.
+             */
+            updatedAt: null | string;
+        };
+        /**
+         * @description The notices a payer can receive by email. PreChargeNotice: Before each run: its date, the expected amount and the invoices (a run is never charged before its notice's lead). PaymentReceipt: After each posted run: the amount, the invoices paid and what remains outstanding. ScheduleExpiring: 30 days before a one-year authorization ends.
+         * @enum {string}
+         */
+        PayerNoticeType: "PreChargeNotice" | "PaymentReceipt" | "ScheduleExpiring";
         /** @description A payer. */
         PayerResponse: {
             /** @description The payer's id. */
@@ -1200,6 +1530,8 @@ export interface components {
              * @description When the payer was added.
              */
             createdAt: string;
+            /** @description Where the payer is (ISO 3166-2), if known. */
+            jurisdiction: null | string;
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         PayerResponsePage: {
@@ -1233,6 +1565,8 @@ export interface components {
              * @description When it was saved.
              */
             createdAt: string;
+            /** @description A card's funding type (Credit, Debit, Prepaid, Unknown); null for Ach. */
+            funding: components["schemas"]["CardFunding"] | null;
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         PaymentMethodResponsePage: {
@@ -1370,6 +1704,8 @@ export interface components {
         PutEnrollmentsRequest: {
             /** @description Associations of the schedule's payer, each once; empty to enroll nothing. */
             associationIds: string[];
+            /** @description The evidence for enrollments that widen the authorization; left out, a widened version records NotRecorded. */
+            authorization?: components["schemas"]["AuthorizationEvidenceRequest"] | null;
         };
         /** @description The firm's settings; a PUT replaces them all. */
         PutFirmSettingsRequest: {
@@ -1400,6 +1736,87 @@ export interface components {
              * @default null
              */
             approvalThreshold?: null | number;
+            /**
+             * @description A surcharge on credit-card Auto-Pay charges, in percent (more than 0, at most 3, two decimals). Never on debit or prepaid cards, bank debits, or schedules depositing into a Trust account; its own line, deposited to operating. Left out: none.
+             * @default null
+             */
+            cardSurchargePercent?: null | number;
+            /**
+             * @description Payer jurisdictions (ISO 3166-2, such as US-CT) where no surcharge is charged; payers of unknown jurisdiction are not surcharged while any is listed.
+             * @default null
+             */
+            surchargeExcludedJurisdictions?: null | string[];
+            /**
+             * @description Days before each run that the payer is emailed its date and expected amount (1 to 30; left out means 3). A bank (ACH) debit's notice comes at least 10 days ahead unless the payer authorized a range the amount falls within.
+             * @default null
+             */
+            preChargeNoticeDays?: null | number;
+        };
+        /** @description Where a payer's notices go and which they receive; a PUT replaces both. */
+        PutPayerContactsRequest: {
+            /** @description The plain addresses the payer agreed to receive notices at (none: no email to the payer). */
+            emails: string[];
+            /**
+             * @description The notices the payer receives; left out means all of them.
+             * @default null
+             */
+            receives?: null | components["schemas"]["PayerNoticeType"][];
+        };
+        /** @description The payer renews a schedule's authorization: a new version, and a one-year lifetime extended to a year from the next run. */
+        ReauthorizeRequest: {
+            /** @description How the payer renewed it: SignedForm (staff on the payer's behalf) or PayerEConsent. */
+            method: components["schemas"]["CaptureMethod"];
+            /** @description The signed form's or the consent record's reference. */
+            reference: string;
+            /** @description A range the payer agreed each debit falls within (a bank debit inside it needs the firm's notice days, not 10); left out keeps the current one. */
+            amountRange?: components["schemas"]["AmountRangeRequest"] | null;
+        };
+        /** @description One invoice of a run and how much of what the run paid on it goes back. */
+        RefundInvoice: {
+            /** @description An invoice the run paid. */
+            invoiceNumber: string;
+            /** @description Major units, at most what the run paid on it and has not returned. */
+            amount: number;
+        };
+        /** @description Refunds all or part of a run's charge. Leave out both amount and invoices to refund everything that has not gone back. */
+        RefundRunRequest: {
+            /**
+             * @description What goes back to the payer (major units, surcharge share included), split newest invoice first.
+             * @default null
+             */
+            amount?: null | number;
+            /**
+             * @description Or: how much of each named invoice's payment goes back (major units); the surcharge's share is added.
+             * @default null
+             */
+            invoices?: null | components["schemas"]["RefundInvoice"][];
+            /**
+             * @description Why, for the run's record.
+             * @default null
+             */
+            reason?: null | string;
+        };
+        /**
+         * @description Where a refund of a run's charge stands at the gateway (ordered: a later state never goes back). Requested: Staff asked for it; the gateway has not answered yet. Pending: The gateway accepted it; the money is on its way back. Succeeded: The money went back to the payer: reversal postings are written and holds released. Failed: The gateway could not return the money. Final; nothing was reversed. Canceled: Cancelled before the money went back. Final; nothing was reversed.
+         * @enum {string}
+         */
+        RefundStatus: "Requested" | "Pending" | "Succeeded" | "Failed" | "Canceled";
+        /** @description What one reversal (a refund, a lost dispute or an ACH return) returned on one invoice of the run, or on its surcharge (empty invoice number): the amount, the payment reference of its reversal posting, and how much of it came off the run's hold on the invoice at once (the rest counts again once the MMS shows the reversal). */
+        ReversalLine: {
+            invoiceNumber: string;
+            clientNumber: string;
+            matterNumber: string;
+            amountMinor: number;
+            reference: string;
+            /** @description The reversal of the run's surcharge line (never an invoice's money). */
+            isSurcharge?: boolean;
+            /** @description How much of it came off the run's hold on the invoice when it was written. */
+            releasedMinor?: number;
+        };
+        /** @description Staff record that the payer withdrew the authorization: the schedule ends at once and no run that has not charged will. */
+        RevokeAuthorizationRequest: {
+            /** @description How and when the payer said so (a phone call, a letter, an email), in staff's words. */
+            payersWord: string;
         };
         /** @description Why a run waits for approval, and what staff decided. */
         RunApproval: {
@@ -1410,6 +1827,27 @@ export interface components {
             decidedAt?: null | string;
             approved?: null | boolean;
             reason?: null | string;
+        };
+        /** @description A dispute (chargeback) of the run's charge. */
+        RunDispute: {
+            disputeId: string;
+            amountMinor: number;
+            status: components["schemas"]["DisputeStatus"];
+            /** Format: date-time */
+            openedAt: string;
+            reason?: null | string;
+            /** Format: date-time */
+            closedAt?: null | string;
+            /** @description What the gateway charged for the dispute (its fee), recovered from the operating account when lost. */
+            feeMinor?: number;
+            /** @description When lost: how the disputed amount splits over the run's invoices (and surcharge). */
+            lines?: components["schemas"]["ReversalLine"][];
+            /** @description When lost: the firm's operating bank account the chargeback and its fee are recorded against (never trust). */
+            debitedBankAccountId?: null | string;
+            /** @description When lost: what is recovered from that operating account (disputed amount and fee). */
+            debitedMinor?: number;
+            /** @description The gateway's id of the recovery from the operating account, once made. */
+            recoveryId?: null | string;
         };
         /** @description One thing that happened to a run on its way: a charge attempt's outcome, an unreachable MMS, a gateway that did not answer. */
         RunEvent: {
@@ -1432,11 +1870,55 @@ export interface components {
             availableMinor: number;
             reference: string;
         };
+        /** @description A refund of the run's charge, asked for by staff or started in the gateway's dashboard. */
+        RunRefund: {
+            /** @description Ours: the gateway idempotency key of a staff refund, or the gateway's refund id of one started elsewhere. */
+            key: string;
+            /** @description What goes back to the payer, surcharge share included. */
+            amountMinor: number;
+            /** @description Where it stands. */
+            status: components["schemas"]["RefundStatus"];
+            /**
+             * Format: date-time
+             * @description When it was first recorded.
+             */
+            createdAt: string;
+            /** @description The gateway's id, once known. */
+            refundId?: null | string;
+            /** @description The staff user who asked for it; null when it was started in the gateway's dashboard. */
+            requestedBy?: null | string;
+            reason?: null | string;
+            /** @description How it splits over the run's invoices (and surcharge), decided when it was asked for or first seen. */
+            lines?: components["schemas"]["ReversalLine"][];
+            /** @description True once its reversal postings are written (it succeeded). */
+            reversed?: boolean;
+            /** Format: date-time */
+            updatedAt?: null | string;
+        };
+        /** @description An ACH return of one presentment of the run's debit (NACHA R01–R85). */
+        RunReturn: {
+            code: string;
+            description: string;
+            chargeId: string;
+            presentment: number;
+            amountMinor: number;
+            /** Format: date-time */
+            at: string;
+            /** @description How the returned amount splits over the run's invoices (and surcharge). */
+            lines?: components["schemas"]["ReversalLine"][];
+            /**
+             * Format: date
+             * @description R01/R09 within NACHA's limits: the date of the re-presentment; null when the debit is never presented again.
+             */
+            representOn?: null | string;
+            /** @description Why it is (not) presented again, for staff. */
+            decision?: null | string;
+        };
         /**
-         * @description Where a run stands. A run is first recorded when its allocation is decided (the insert is the claim): Allocated → (Charged →) Posted, or NothingDue / AwaitingApproval / AwaitingRetry / Failed / Skipped. Allocated: Lines, total, holds and idempotency key are stored; the charge may or may not have been made. AwaitingApproval: The allocation is above the firm's approval threshold or the schedule's maximum; holds kept, nothing charged. Charged: The gateway approved the charge; its postings are being written (only for runs with many invoices). Posted: One posting per paid invoice is written; Σ postings = the charge. Final. NothingDue: Nothing was available to pay; no charge. Final. AwaitingRetry: Soft-declined; a new attempt allocates afresh on RetryOn. Holds released. Failed: Failed for good (hard decline, retries used up, MMS unreachable beyond the retry window, bad input). Final. Skipped: Not charged because staff paused, ended or changed the schedule before the charge, or declined its approval. Final.
+         * @description Where a run stands. A run is first recorded when its allocation is decided (the insert is the claim): Allocated → (Charged →) Posted, or NothingDue / AwaitingApproval / AwaitingRetry / Failed / Skipped. Allocated: Lines, total, holds and idempotency key are stored; the charge may or may not have been made. AwaitingApproval: The allocation is above the firm's approval threshold or the schedule's maximum; holds kept, nothing charged. Charged: The gateway approved the charge; its postings are being written (only for runs with many invoices). Posted: One posting per paid invoice is written; Σ postings = the charge. Final. NothingDue: Nothing was available to pay; no charge. Final. AwaitingRetry: Soft-declined; a new attempt allocates afresh on RetryOn. Holds released. Failed: Failed for good (hard decline, retries used up, MMS unreachable beyond the retry window, bad input). Final. Skipped: Not charged because staff paused, ended or changed the schedule before the charge, or declined its approval. Final. Returned: The payer's bank returned the ACH debit (Returns has the code); its money went back and reversal postings are written. Final, unless an R01/R09 return is re-presented on RetryOn.
          * @enum {string}
          */
-        RunState: "Allocated" | "AwaitingApproval" | "Charged" | "Posted" | "NothingDue" | "AwaitingRetry" | "Failed" | "Skipped";
+        RunState: "Allocated" | "AwaitingApproval" | "Charged" | "Posted" | "NothingDue" | "AwaitingRetry" | "Failed" | "Skipped" | "Returned";
         /** @description A run as the API shows it: what it allocated, charged and why it stopped. Never the payment token. */
         RunView: {
             /** @description firmId/scheduleId/yyyy-MM-dd. */
@@ -1448,7 +1930,7 @@ export interface components {
              * @description The occurrence date, in the firm's time zone.
              */
             runDate: string;
-            /** @description Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed or Skipped. */
+            /** @description Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed, Skipped or Returned. */
             state: components["schemas"]["RunState"];
             /** @description The charge attempt (1, or more after soft declines). */
             attempt: number;
@@ -1498,6 +1980,21 @@ export interface components {
              * @description When it last changed.
              */
             updatedAt: string;
+            /** @description The card surcharge charged on top of the invoices (its own line and posting; no invoice's money). */
+            surchargeMinor: number;
+            /**
+             * Format: date-time
+             * @description When the bank (ACH) debit settled.
+             */
+            settledAt: null | string;
+            /** @description How many times a returned bank debit was presented again (0 for the original). */
+            presentment: number;
+            /** @description Refunds of the charge, with how each splits over the invoices. */
+            refunds: components["schemas"]["RunRefund"][];
+            /** @description The dispute (chargeback) of the charge, if any. */
+            dispute: components["schemas"]["RunDispute"] | null;
+            /** @description Returns of the bank debit (NACHA code) and whether it is presented again. */
+            returns: components["schemas"]["RunReturn"][];
         };
         /** @description One page of a listing. Continuation is null on the last page; otherwise pass it back as the continuation query parameter for the next page. */
         RunViewPage: {
@@ -1514,6 +2011,38 @@ export interface components {
             capMinor: null | number;
             /** @description ISO 4217 code (the firm's currency when the schedule was created). */
             currency: string;
+        };
+        /** @description A schedule's authorization records, kept at least two years after its last payment, also after the schedule or payer is deleted. */
+        ScheduleAuthorizationsResponse: {
+            /** @description The schedule. */
+            scheduleId: string;
+            /** @description Its payer. */
+            payerId: string;
+            /** @description The payer's name when the latest version was recorded. */
+            payerName: string;
+            /** @description False once the schedule (or its payer) was deleted: the records remain. */
+            scheduleExists: boolean;
+            /** @description The version in effect. */
+            currentVersion: null | number;
+            /**
+             * Format: date
+             * @description The end of the schedule's one-year lifetime as it stands (after any renewal).
+             */
+            lifetimeEnd: null | string;
+            /** @description Every version, oldest first. */
+            versions: components["schemas"]["AuthorizationVersionResponse"][];
+            /** @description The revocation, if the payer withdrew it. */
+            revocation: components["schemas"]["AuthorizationRevocationResponse"] | null;
+            /**
+             * Format: date
+             * @description The firm-local date of the schedule's last payment.
+             */
+            lastPaymentOn: null | string;
+            /**
+             * Format: date
+             * @description The records are kept at least until this date (two years after the last payment).
+             */
+            retainUntil: null | string;
         };
         /**
          * @description Why a schedule ended. Staff: Staff ended it. Completed: Its last occurrence ran (a one-year lifetime used up, a Once schedule's run). PaidOff: A payment plan whose enrolled invoices are all paid.
@@ -1563,6 +2092,15 @@ export interface components {
             stateChangedAt: null | string;
             /** @description What bounds its life, from its enrollments. */
             lifetime: components["schemas"]["ScheduleLifetime"];
+            /**
+             * Format: date
+             * @description The date no run may be on or after, for a one-year lifetime (a re-authorization moves it); null otherwise.
+             */
+            lifetimeEnd: null | string;
+            /** @description What a run may add after a failed run: None or RollIntoNext. */
+            makeUp: components["schemas"]["MakeUpPolicy"];
+            /** @description The version of the authorization in effect (GET …/authorizations lists them all). */
+            authorizationVersion: null | number;
             /** @description The associations it pays. */
             enrolledAssociationIds: string[];
             /**
@@ -1671,7 +2209,7 @@ export interface components {
             /** @description The same dates, each with whether staff skipped it, who, when and why. */
             occurrences: components["schemas"]["UpcomingOccurrenceResponse"][];
         };
-        /** @description A payer's new name and email; a PUT replaces both. */
+        /** @description A payer's new name, email and jurisdiction; a PUT replaces them all. */
         UpdatePayerRequest: {
             /** @description The payer's name. */
             name: string;
@@ -1681,6 +2219,11 @@ export interface components {
              * @default null
              */
             email?: null | string;
+            /**
+             * @description Where the payer is (ISO 3166-2, such as US-CT); left out, unknown.
+             * @default null
+             */
+            jurisdiction?: null | string;
         };
         /** @description Replaces what a schedule is set up with (not its state or enrollments). A new cadence runs from the day of the change. */
         UpdateScheduleRequest: {
@@ -1709,6 +2252,10 @@ export interface components {
              * @default null
              */
             maxRunAmount?: null | number;
+            /** @description After a failed run: None or RollIntoNext; left out keeps the current policy. */
+            makeUp?: components["schemas"]["MakeUpPolicy"] | null;
+            /** @description The evidence for a change that widens the authorization; left out, a widened version records NotRecorded. */
+            authorization?: components["schemas"]["AuthorizationEvidenceRequest"] | null;
         };
         /** @description Why the posting is voided (final). */
         VoidPostingRequest: {
@@ -2440,7 +2987,8 @@ export interface operations {
                      *           "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *           "name": "Acme Holdings AP",
                      *           "email": "ap@acme.example",
-                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "jurisdiction": "US-IL"
                      *         }
                      *       ],
                      *       "continuation": null
@@ -2505,7 +3053,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Acme Holdings AP",
-                 *       "email": "ap@acme.example"
+                 *       "email": "ap@acme.example",
+                 *       "jurisdiction": "US-IL"
                  *     }
                  */
                 "application/json": components["schemas"]["CreatePayerRequest"];
@@ -2527,7 +3076,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2607,7 +3157,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2671,7 +3222,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Acme Holdings Accounts Payable",
-                 *       "email": "ap@acme.example"
+                 *       "email": "ap@acme.example",
+                 *       "jurisdiction": "US-IL"
                  *     }
                  */
                 "application/json": components["schemas"]["UpdatePayerRequest"];
@@ -2691,7 +3243,8 @@ export interface operations {
                      *       "id": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
                      *       "name": "Acme Holdings AP",
                      *       "email": "ap@acme.example",
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "jurisdiction": "US-IL"
                      *     }
                      */
                     "application/json": components["schemas"]["PayerResponse"];
@@ -2735,6 +3288,74 @@ export interface operations {
             };
             /** @description If-Match does not match the record's current ETag: read it again and retry. */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    DeletePayer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done; no content. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3017,6 +3638,186 @@ export interface operations {
             };
         };
     };
+    GetPayerContacts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "emails": [
+                     *         "ap@acme.example"
+                     *       ],
+                     *       "receives": [
+                     *         "PreChargeNotice",
+                     *         "PaymentReceipt"
+                     *       ],
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayerContactsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PutPayerContacts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The payer id. */
+                payerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "emails": [
+                 *         "ap@acme.example"
+                 *       ],
+                 *       "receives": [
+                 *         "PreChargeNotice",
+                 *         "PaymentReceipt",
+                 *         "ScheduleExpiring"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["PutPayerContactsRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "emails": [
+                     *         "ap@acme.example"
+                     *       ],
+                     *       "receives": [
+                     *         "PreChargeNotice",
+                     *         "PaymentReceipt"
+                     *       ],
+                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PayerContactsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     ListPaymentMethods: {
         parameters: {
             query?: {
@@ -3054,7 +3855,8 @@ export interface operations {
                      *           "expiryMonth": 12,
                      *           "expiryYear": 2030,
                      *           "mandateId": null,
-                     *           "createdAt": "2026-03-02T15:00:00Z"
+                     *           "createdAt": "2026-03-02T15:00:00Z",
+                     *           "funding": "Credit"
                      *         }
                      *       ],
                      *       "continuation": null
@@ -3125,7 +3927,8 @@ export interface operations {
                  *       "displayName": "Visa",
                  *       "last4": "4242",
                  *       "expiryMonth": 12,
-                 *       "expiryYear": 2030
+                 *       "expiryYear": 2030,
+                 *       "funding": "Credit"
                  *     }
                  */
                 "application/json": components["schemas"]["CreatePaymentMethodRequest"];
@@ -3152,7 +3955,8 @@ export interface operations {
                      *       "expiryMonth": 12,
                      *       "expiryYear": 2030,
                      *       "mandateId": null,
-                     *       "createdAt": "2026-03-02T15:00:00Z"
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "funding": "Credit"
                      *     }
                      */
                     "application/json": components["schemas"]["PaymentMethodResponse"];
@@ -3323,6 +4127,9 @@ export interface operations {
                      *           "stateChangedBy": null,
                      *           "stateChangedAt": null,
                      *           "lifetime": "OneYear",
+                     *           "lifetimeEnd": "2027-04-01",
+                     *           "makeUp": "None",
+                     *           "authorizationVersion": 2,
                      *           "enrolledAssociationIds": [
                      *             "client-Qy0xMDA"
                      *           ],
@@ -3452,6 +4259,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -4367,7 +5177,36 @@ export interface operations {
                      *           "paymentMethodId": "pm_0195f1c2a3b4",
                      *           "bankAccountId": "ba_0195f1c2a3b4",
                      *           "createdAt": "2026-03-02T15:00:00Z",
-                     *           "updatedAt": "2026-03-02T15:00:00Z"
+                     *           "updatedAt": "2026-03-02T15:00:00Z",
+                     *           "surchargeMinor": 0,
+                     *           "settledAt": null,
+                     *           "presentment": 0,
+                     *           "refunds": [
+                     *             {
+                     *               "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *               "amountMinor": 10000,
+                     *               "status": "Succeeded",
+                     *               "createdAt": "2026-03-09T15:00:00Z",
+                     *               "refundId": "re_3Pq1",
+                     *               "requestedBy": "staff@smith-jones.example",
+                     *               "reason": "Billed twice for the March hearing.",
+                     *               "lines": [
+                     *                 {
+                     *                   "invoiceNumber": "INV-1001",
+                     *                   "clientNumber": "C-100",
+                     *                   "matterNumber": "M-100-1",
+                     *                   "amountMinor": 10000,
+                     *                   "reference": "PC-4HX8RQ2MWA",
+                     *                   "isSurcharge": false,
+                     *                   "releasedMinor": 10000
+                     *                 }
+                     *               ],
+                     *               "reversed": true,
+                     *               "updatedAt": null
+                     *             }
+                     *           ],
+                     *           "dispute": null,
+                     *           "returns": []
                      *         }
                      *       ],
                      *       "continuation": null
@@ -4479,7 +5318,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -4591,7 +5459,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -4741,7 +5638,36 @@ export interface operations {
                      *       "paymentMethodId": "pm_0195f1c2a3b4",
                      *       "bankAccountId": "ba_0195f1c2a3b4",
                      *       "createdAt": "2026-03-02T15:00:00Z",
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
                      *     }
                      */
                     "application/json": components["schemas"]["RunView"];
@@ -4803,6 +5729,184 @@ export interface operations {
             };
         };
     };
+    RefundRun: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A key of the client's choosing: a repeat of the request with the same key and body returns the first result instead of creating again. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+                /** @description The date. */
+                date: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invoices": [
+                 *         {
+                 *           "invoiceNumber": "INV-1002",
+                 *           "amount": 100
+                 *         }
+                 *       ],
+                 *       "reason": "Billed twice for the March hearing."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefundRunRequest"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    /** @description The record's version: send it back in If-Match to update it. */
+                    ETag?: string;
+                    /** @description Where the created record can be read. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "runKey": "smith-jones/as_0195f1c2a3b4/2026-03-02",
+                     *       "scheduleId": "as_0195f1c2a3b4",
+                     *       "runDate": "2026-03-02",
+                     *       "state": "Posted",
+                     *       "attempt": 1,
+                     *       "lines": [
+                     *         {
+                     *           "invoiceNumber": "INV-1001",
+                     *           "clientNumber": "C-100",
+                     *           "matterNumber": "M-100-1",
+                     *           "amountMinor": 120000,
+                     *           "availableMinor": 120000,
+                     *           "reference": "PC-7KQ2MZ9WXA"
+                     *         }
+                     *       ],
+                     *       "amountMinor": 120000,
+                     *       "currency": "USD",
+                     *       "chargeId": "pi_3Pq1",
+                     *       "settlementPending": false,
+                     *       "failureCode": null,
+                     *       "failureReason": null,
+                     *       "skippedBy": null,
+                     *       "retryOn": null,
+                     *       "parkedUntil": null,
+                     *       "approval": null,
+                     *       "events": [
+                     *         {
+                     *           "at": "2026-03-02T15:00:00Z",
+                     *           "what": "Charged",
+                     *           "code": null,
+                     *           "message": "Charge approved.",
+                     *           "amountMinor": 120000,
+                     *           "attempt": 1
+                     *         }
+                     *       ],
+                     *       "payerId": "py_0195f1c2a3b4",
+                     *       "paymentMethodId": "pm_0195f1c2a3b4",
+                     *       "bankAccountId": "ba_0195f1c2a3b4",
+                     *       "createdAt": "2026-03-02T15:00:00Z",
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "surchargeMinor": 0,
+                     *       "settledAt": null,
+                     *       "presentment": 0,
+                     *       "refunds": [
+                     *         {
+                     *           "key": "refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d",
+                     *           "amountMinor": 10000,
+                     *           "status": "Succeeded",
+                     *           "createdAt": "2026-03-09T15:00:00Z",
+                     *           "refundId": "re_3Pq1",
+                     *           "requestedBy": "staff@smith-jones.example",
+                     *           "reason": "Billed twice for the March hearing.",
+                     *           "lines": [
+                     *             {
+                     *               "invoiceNumber": "INV-1001",
+                     *               "clientNumber": "C-100",
+                     *               "matterNumber": "M-100-1",
+                     *               "amountMinor": 10000,
+                     *               "reference": "PC-4HX8RQ2MWA",
+                     *               "isSurcharge": false,
+                     *               "releasedMinor": 10000
+                     *             }
+                     *           ],
+                     *           "reversed": true,
+                     *           "updatedAt": null
+                     *         }
+                     *       ],
+                     *       "dispute": null,
+                     *       "returns": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RunView"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     GetSchedule: {
         parameters: {
             query?: never;
@@ -4846,6 +5950,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -4970,6 +6077,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5046,6 +6156,116 @@ export interface operations {
             };
         };
     };
+    ListScheduleAuthorizations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     EndSchedule: {
         parameters: {
             query?: never;
@@ -5092,6 +6312,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5408,6 +6631,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5426,6 +6652,147 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ScheduleResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the record's current ETag: read it again and retry. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ReauthorizeSchedule: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the record as last read: the write fails with 412 if the record changed since. One entity tag, or *. */
+                "If-Match"?: string;
+            };
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "method": "SignedForm",
+                 *       "reference": "Form AP-2027-0142 signed 2027-02-10"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReauthorizeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
                 };
             };
             /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
@@ -5530,6 +6897,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5606,6 +6976,134 @@ export interface operations {
             };
         };
     };
+    RevokeScheduleAuthorization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The caller's firm. */
+                firmId: string;
+                /** @description The schedule id. */
+                scheduleId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "payersWord": "Phone call from the payer on 2026-03-05 asking to stop the Auto-Pay."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RevokeAuthorizationRequest"];
+            };
+        };
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "scheduleId": "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerId": "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *       "payerName": "Acme Holdings AP",
+                     *       "scheduleExists": true,
+                     *       "currentVersion": 1,
+                     *       "lifetimeEnd": "2027-03-02",
+                     *       "versions": [
+                     *         {
+                     *           "version": 1,
+                     *           "reason": "Created with the schedule.",
+                     *           "terms": {
+                     *             "scopes": [
+                     *               "Client C-100"
+                     *             ],
+                     *             "amountRule": "UpTo",
+                     *             "capMinor": 50000,
+                     *             "currency": "USD",
+                     *             "makeUp": "None",
+                     *             "frequency": "Monthly",
+                     *             "firstRunDate": "2026-03-02",
+                     *             "paymentMethodId": "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "paymentMethod": "Visa ending in 4242",
+                     *             "paymentMethodKind": "Card",
+                     *             "bankAccountId": "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f",
+                     *             "bankAccount": "Operating (Operating)",
+                     *             "lifetime": "OneYear",
+                     *             "authorizedUntil": "2027-03-02",
+                     *             "rangeMinMinor": null,
+                     *             "rangeMaxMinor": null
+                     *           },
+                     *           "text": "I, Acme Holdings AP, authorize Smith & Jones LLP to charge my Visa ending in 4242 every month, starting 2026-03-02, ...\n",
+                     *           "textTemplate": "authorization-text",
+                     *           "capture": {
+                     *             "method": "SignedForm",
+                     *             "reference": "Form AP-2026-0042",
+                     *             "capturedBy": "staff@smith-jones.example",
+                     *             "capturedAt": "2026-03-01T15:00:00Z"
+                     *           },
+                     *           "recordedAt": "2026-03-01T15:00:00Z",
+                     *           "inEffect": true
+                     *         }
+                     *       ],
+                     *       "revocation": null,
+                     *       "lastPaymentOn": "2026-03-02",
+                     *       "retainUntil": "2028-03-02"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ScheduleAuthorizationsResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the role this operation needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request conflicts with the current state (a duplicate, a record in use, or an Idempotency-Key in progress or reused). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     CreateScheduleSkip: {
         parameters: {
             query?: never;
@@ -5662,6 +7160,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5713,6 +7214,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -5837,6 +7341,9 @@ export interface operations {
                      *       "stateChangedBy": null,
                      *       "stateChangedAt": null,
                      *       "lifetime": "OneYear",
+                     *       "lifetimeEnd": "2027-04-01",
+                     *       "makeUp": "None",
+                     *       "authorizationVersion": 2,
                      *       "enrolledAssociationIds": [
                      *         "client-Qy0xMDA"
                      *       ],
@@ -6034,7 +7541,10 @@ export interface operations {
                      *       "mmsSharedSecretSet": false,
                      *       "approvalThresholdMinor": 2500000,
                      *       "approvalThresholdIsDefault": true,
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "cardSurchargeBasisPoints": 0,
+                     *       "surchargeExcludedJurisdictions": [],
+                     *       "preChargeNoticeDays": 3
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -6124,7 +7634,10 @@ export interface operations {
                      *       "mmsSharedSecretSet": false,
                      *       "approvalThresholdMinor": 2500000,
                      *       "approvalThresholdIsDefault": true,
-                     *       "updatedAt": "2026-03-02T15:00:00Z"
+                     *       "updatedAt": "2026-03-02T15:00:00Z",
+                     *       "cardSurchargeBasisPoints": 0,
+                     *       "surchargeExcludedJurisdictions": [],
+                     *       "preChargeNoticeDays": 3
                      *     }
                      */
                     "application/json": components["schemas"]["FirmSettingsResponse"];
@@ -6169,6 +7682,73 @@ export interface operations {
             /** @description If-Match does not match the record's current ETag: read it again and retry. */
             412: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ReceiveGatewayEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The gateway. */
+                gateway: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "eventId": "evt_1Pq2R3",
+                     *       "outcome": "Applied"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GatewayEventResponse"];
+                };
+            };
+            /** @description The request has invalid fields (errors lists each field's messages), or an invalid body, query parameter or header. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request carried no valid identity. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or it belongs to another firm. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A system the operation depends on (the firm's MMS) did not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6279,6 +7859,64 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OpenApiDocumentResponse"];
+                };
+            };
+        };
+    };
+    ShowUnsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is not valid; the page says so. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    Unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The link is not valid; the page says so. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
         };

@@ -42,7 +42,7 @@ public sealed class ScheduleTests
     public void SampleSettings_ScheduleEveryTimerTheSpecNames()
     {
         Assert.Equal(
-            ["EmailOutboxSchedule", "FanOutSchedule", "ReconciliationSchedule", "RunDrainSchedule"],
+            ["EmailOutboxSchedule", "FanOutSchedule", "PayerNoticesSchedule", "ReconciliationSchedule", "RunDrainSchedule", "RunSummarySchedule"],
             TestFiles.Sample.Values.Keys.Where(k => k.EndsWith("Schedule", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
     }
 

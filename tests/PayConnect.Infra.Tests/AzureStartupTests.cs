@@ -92,7 +92,9 @@ public sealed class AzureStartupTests(BicepCompilation compilation)
             new Dictionary<string, string>
             {
                 ["StripeApiKey"] = DeployedAppSettings.PlausibleStripeKey(),
+                ["GatewayWebhookSecret"] = "whsec_" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
                 ["AcsAccessKey"] = DeployedAppSettings.PlausibleAcsAccessKey(),
+                ["UnsubscribeKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
             });
         return new Dictionary<string, string>(resolved, StringComparer.Ordinal)
         {

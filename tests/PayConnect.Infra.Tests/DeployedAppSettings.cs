@@ -28,6 +28,8 @@ internal static partial class DeployedAppSettings
             "InstrumentationKey=5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9;IngestionEndpoint=https://eastus-8.in.applicationinsights.azure.com/",
         ["keyVault.name"] = "kv-payconnect-dev-k3x7q",
         ["keyVault.stripeApiKeySecretName"] = "StripeApiKey",
+        ["keyVault.gatewayWebhookSecretName"] = "GatewayWebhookSecret",
+        ["keyVault.unsubscribeKeySecretName"] = "UnsubscribeKey",
         ["keyVault.acsAccessKeySecretName"] = "AcsAccessKey",
     };
 

@@ -62,11 +62,24 @@ public sealed class SecurityPostureTests(BicepCompilation compilation)
     }
 
     [Fact]
-    public void HealthProbe_IsTheOnlyPathReachableWithoutAToken()
+    public void HealthProbeSignedGatewayEventsAndUnsubscribeLink_AreTheOnlyPathsReachableWithoutAToken()
     {
         var excluded = Properties("Microsoft.Web/sites/config")["globalValidation"]!["excludedPaths"]!.AsArray().Select(p => p!.GetValue<string>()).ToList();
 
-        Assert.Equal([HealthPath()], excluded);
+        // The gateway's event path, for the gateway Gateway__Kind names; the code accepts only signed deliveries there.
+        // The unsubscribe page and its button share one path (GET asks, POST unsubscribes); the signed token is its authority.
+        var unsubscribe = typeof(PayConnect.Functions.Notifications.UnsubscribeFunctions);
+        Assert.Equal(PathOf(unsubscribe, "Show"), PathOf(unsubscribe, "Apply"));
+        Assert.Equal([HealthPath(), $"[format('{GatewayEventsPath()}', variables('gatewayEventsPath'))]", PathOf(unsubscribe, "Show")], excluded);
+    }
+
+    /// <summary>/ROUTEPREFIX/gateway/{0}/events: the gateway-events function's route with its gateway as a format slot.</summary>
+    private static string GatewayEventsPath()
+    {
+        var trigger = typeof(PayConnect.Functions.Gateway.GatewayEventsFunction).GetMethod("Run")!.GetParameters()
+            .SelectMany(p => p.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.HttpTriggerAttribute), false).OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>())
+            .Single();
+        return "/api/" + trigger.Route!.Replace("{gateway}", "{0}", StringComparison.Ordinal);
     }
 
     [Fact]
@@ -85,11 +98,14 @@ public sealed class SecurityPostureTests(BicepCompilation compilation)
             .Single(d => d["properties"]?["template"] is JsonObject nested && ArmTemplate.Resources(nested, "Microsoft.Web/sites").Any());
 
     /// <summary>/ROUTEPREFIX/ROUTE of the Health function, from host.json and the function's trigger.</summary>
-    private static string HealthPath()
+    private static string HealthPath() => PathOf(typeof(PayConnect.Functions.Health.HealthFunction), "Run");
+
+    /// <summary>/ROUTEPREFIX/ROUTE of an anonymous function, from host.json and the function's trigger.</summary>
+    private static string PathOf(Type functionClass, string method)
     {
         var host = JsonNode.Parse(File.ReadAllText(Path.Combine(TestEnvironment.RepositoryRoot, "host.json")))!;
         var prefix = host["extensions"]?["http"]?["routePrefix"]?.GetValue<string>() ?? "api";
-        var trigger = typeof(PayConnect.Functions.Health.HealthFunction).GetMethod("Run")!.GetParameters()
+        var trigger = functionClass.GetMethod(method)!.GetParameters()
             .Select(p => p.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.HttpTriggerAttribute), false).OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>().SingleOrDefault())
             .OfType<Microsoft.Azure.Functions.Worker.HttpTriggerAttribute>()
             .Single();

@@ -100,7 +100,7 @@ public sealed class WalkthroughTests(DevHostFixture host) : IClassFixture<DevHos
         using var response = await host.Http.PostAsync("dev/timers/Nope/run", null);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Contains("EmailOutbox, FanOut, ReconcileDueIndex, RunDrain", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("EmailOutbox, FanOut, PayerNotices, ReconcileDueIndex, RunDrain, RunSummary", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -110,6 +110,7 @@ public static class DrainBenchmark
             [AppSettings.EmailTransport] = "Sink",
             [AppSettings.EmailSenderAddress] = "bench@payconnect.local",
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-bench-mail"),
+            [AppSettings.NotificationsUnsubscribeKey] = "benchmark-only-unsubscribe-signing-key-0123456789",
         };
         var configuration = new ConfigurationBuilder().AddAppSettings(settings).Build();
         var services = new ServiceCollection();
@@ -255,5 +256,9 @@ public static class DrainBenchmark
             await Task.Delay(latencyMs, cancellationToken);
             return await inner.FindChargeAsync(lookup, cancellationToken);
         }
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+        public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
     }
 }

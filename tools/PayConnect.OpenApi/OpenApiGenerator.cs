@@ -287,7 +287,7 @@ public static class OpenApiGenerator
         }
         else
         {
-            var status = contract.Status != 0 ? contract.Status : contract.Idempotent ? 201 : contract.Response is null ? 204 : 200;
+            var status = contract.Status != 0 ? contract.Status : contract.Idempotent ? 201 : contract.Response is null && !contract.Html ? 204 : 200;
             foreach (var code in new[] { status }.Concat(contract.AlsoStatuses))
             {
                 var response = new JsonObject { ["description"] = SuccessDescription(code) };
@@ -318,6 +318,16 @@ public static class OpenApiGenerator
                 if (contract.Response is { } type)
                 {
                     response["content"] = new JsonObject { [Json] = Media(schemas.Ref(type), type, operation) };
+                }
+                else if (contract.Html)
+                {
+                    response["content"] = new JsonObject
+                    {
+                        ["text/html"] = new JsonObject
+                        {
+                            ["schema"] = new JsonObject { ["type"] = "string", ["description"] = "A page for the person who followed the link." },
+                        },
+                    };
                 }
 
                 responses[code.ToString(System.Globalization.CultureInfo.InvariantCulture)] = response;
@@ -350,7 +360,8 @@ public static class OpenApiGenerator
     {
         if (contract?.Anonymous == true)
         {
-            return [];
+            // No identity, so no 401/403 from the pipeline: only what the operation itself answers.
+            return new SortedSet<int>(contract.Problems);
         }
 
         var codes = new SortedSet<int> { 400, 401, 403, 404 };
@@ -472,6 +483,7 @@ public static class OpenApiGenerator
 
     private static string SuccessDescription(int code) => code switch
     {
+        400 => "The link is not valid; the page says so.",
         201 => "Created.",
         204 => "Done; no content.",
         503 => "A dependency did not answer; the body says which.",

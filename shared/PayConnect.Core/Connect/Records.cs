@@ -66,6 +66,25 @@ public sealed record FirmSettings(
     /// </summary>
     public long? ApprovalThresholdMinor { get; init; }
 
+    /// <summary>The card surcharge rate in basis points (1–300); null or 0: the firm charges none.</summary>
+    public int? CardSurchargeBasisPoints { get; init; }
+
+    /// <summary>ISO 3166-2 codes of the payer jurisdictions where the firm never surcharges (US-CT, ...).</summary>
+    public IReadOnlyList<string> SurchargeExcludedJurisdictions { get; init; } = [];
+
+    /// <summary>The firm's surcharge, or null when it charges none.</summary>
+    public Payments.SurchargeSettings? Surcharge() =>
+        CardSurchargeBasisPoints is { } bp && bp > 0 ? new Payments.SurchargeSettings(bp, SurchargeExcludedJurisdictions) : null;
+
+    /// <summary>Days before a run that its payer is told the date and amount, when the firm has set none.</summary>
+    public const int DefaultPreChargeNoticeDays = 3;
+
+    /// <summary>Days before each run that its payer is told (null: <see cref="DefaultPreChargeNoticeDays"/>).</summary>
+    public int? PreChargeNoticeDays { get; init; }
+
+    /// <summary>The pre-charge notice lead in effect, in days.</summary>
+    public int NoticeDays() => PreChargeNoticeDays ?? DefaultPreChargeNoticeDays;
+
     /// <summary>The firm-wide approval threshold in effect, in minor units of <see cref="Currency"/>.</summary>
     public long ApprovalThreshold() =>
         ApprovalThresholdMinor ?? checked(DefaultApprovalThresholdMajor * (long)Math.Pow(10, Currencies.IsSupported(Currency) ? Currencies.Exponent(Currency) : 2));
@@ -97,6 +116,21 @@ public sealed record Payer(string Id, string Name, string? Email, Instant Create
     public static string Table => "Payers";
 
     public string Key => Id;
+
+    /// <summary>Where the payer is (ISO 3166-2, US-CT): a firm may exclude jurisdictions from card surcharges.</summary>
+    public string? Jurisdiction { get; init; }
+
+    /// <summary>Where the payer's own notices go and which they receive (null: none set, the payer gets no email).</summary>
+    public PayerContacts? Contacts { get; init; }
+}
+
+/// <summary>
+/// The addresses a payer agreed to receive notices at, and which payer-facing notices (<see cref="NotificationTypes.ForPayers"/>)
+/// they receive. The payer's <see cref="Payer.Email"/> is a record for staff; only these addresses are ever emailed.
+/// </summary>
+public sealed record PayerContacts(IReadOnlyList<string> Emails, IReadOnlyList<string> Receives, Instant UpdatedAt)
+{
+    public bool Receive(string type) => Emails.Count > 0 && Receives.Contains(type, StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -115,6 +149,9 @@ public sealed record PaymentMethod(
     Instant CreatedAt,
     string? MandateId = null) : IFirmRecord
 {
+    /// <summary>A card's funding type, from the gateway's data for the method (Stripe <c>card.funding</c>); null for ACH or when not given.</summary>
+    public Payments.CardFunding? Funding { get; init; }
+
     public static string Table => "PaymentMethods";
 
     public string Key => KeyOf(PayerId, Id);
@@ -167,7 +204,32 @@ public static class NotificationTypes
     /// <summary>A run is above its approval ceiling and waits for a person (SPEC §1 Approval ceiling).</summary>
     public const string AwaitingApproval = "AwaitingApproval";
 
-    public static readonly IReadOnlyList<string> All = [ErrorFailedAutoPay, AwaitingApproval];
+    /// <summary>The payer's card issuer disputes a run's charge (a chargeback).</summary>
+    public const string PaymentDisputed = "PaymentDisputed";
+
+    /// <summary>The payer's bank returned a run's ACH debit (NACHA R-code).</summary>
+    public const string PaymentReturned = "PaymentReturned";
+
+    /// <summary>
+    /// A run's charge went through. Staff subscribed to it get a copy (with the surcharge line); the payer gets the payer's
+    /// receipt (what was paid and what remains outstanding) at their contact addresses.
+    /// </summary>
+    public const string PaymentReceipt = "PaymentReceipt";
+
+    /// <summary>A schedule's one-year authorization ends in 30 days (staff and the payer).</summary>
+    public const string ScheduleExpiring = "ScheduleExpiring";
+
+    /// <summary>A daily per-firm digest of runs charged, failed and waiting (staff).</summary>
+    public const string RunSummary = "RunSummary";
+
+    /// <summary>The payer is told the date, expected amount and invoices of a coming run.</summary>
+    public const string PreChargeNotice = "PreChargeNotice";
+
+    /// <summary>The types staff subscribe to.</summary>
+    public static readonly IReadOnlyList<string> All = [ErrorFailedAutoPay, AwaitingApproval, PaymentDisputed, PaymentReturned, PaymentReceipt, ScheduleExpiring, RunSummary];
+
+    /// <summary>The types a payer receives at their contact addresses.</summary>
+    public static readonly IReadOnlyList<string> ForPayers = [PreChargeNotice, PaymentReceipt, ScheduleExpiring];
 }
 
 /// <summary>A staff address that receives notification types (<see cref="NotificationTypes"/>).</summary>
@@ -204,8 +266,21 @@ public sealed record ScheduleCharging(
     BankAccountKind DepositKind,
     string? ConnectedAccountId)
 {
+    /// <summary>The card's funding type (a surcharge applies to credit cards only).</summary>
+    public Payments.CardFunding? Funding { get; init; }
+
     public static ScheduleCharging Of(PaymentMethod method, BankAccount deposit) =>
-        new(method.Token, method.Kind, method.MandateId, deposit.Kind, deposit.StripeAccountId);
+        new(method.Token, method.Kind, method.MandateId, deposit.Kind, deposit.StripeAccountId) { Funding = method.Funding };
+}
+
+/// <summary>What an up-to schedule's next run may charge after a run failed.</summary>
+public enum MakeUpPolicy
+{
+    /// <summary>Nothing extra: the next run charges up to its cap.</summary>
+    None,
+
+    /// <summary>The next run may charge its cap plus what the failed run would have charged (never more than is owed).</summary>
+    RollIntoNext,
 }
 
 /// <summary>Why a schedule ended.</summary>
@@ -272,13 +347,25 @@ public sealed record Schedule(
     /// <summary>The skip of the occurrence on <paramref name="date"/>, if staff skipped it.</summary>
     public ScheduleSkip? SkipOf(LocalDate date) => Skips.FirstOrDefault(k => k.Date == date);
 
+    /// <summary>
+    /// The exclusive end of a one-year lifetime once it was re-authorized (see <see cref="ScheduleTimeline.AuthorizedUntil"/>);
+    /// null means first run date + 1 year.
+    /// </summary>
+    public LocalDate? AuthorizedUntil { get; init; }
+
+    /// <summary>What an up-to run charges after the schedule's previous run failed (see <see cref="Runs.MakeUp"/>).</summary>
+    public MakeUpPolicy MakeUp { get; init; } = MakeUpPolicy.None;
+
+    /// <summary>The authorization in effect (also kept, with every earlier version, in the retained authorization records).</summary>
+    public Authorizations.AuthorizationVersion? Authorization { get; init; }
+
     /// <summary>True when staff stopped it (paused, or ended by a person) — runs not yet charging are skipped.</summary>
     public bool StoppedByStaff => State == ScheduleState.Paused || (State == ScheduleState.Ended && EndReason is null or ScheduleEndReason.Staff);
 
     /// <summary>The schedule's place in time, for the scheduling rules.</summary>
     public ScheduleTimeline Timeline() =>
         new(Scheduling.Frequency.TryParse(Frequency, out var f) ? f : throw new InvalidDataException($"Schedule {Id} has frequency '{Frequency}'."),
-            FirstRunDate, Lifetime, State, LastScheduledRunDate, ResumedOn);
+            FirstRunDate, Lifetime, State, LastScheduledRunDate, ResumedOn) { AuthorizedUntil = AuthorizedUntil };
 
     /// <summary>The same schedule with <see cref="NextRunDate"/> recomputed from its timeline.</summary>
     public Schedule WithNextRun() => this with { NextRunDate = Timeline().NextRunDate };

@@ -24,6 +24,10 @@ public interface IScheduleRequest
 
     string? ArMessage { get; }
 
+    MakeUpPolicy? MakeUp { get; }
+
+    AuthorizationEvidenceRequest? Authorization { get; }
+
     decimal? MaxRunAmount { get; }
 }
 
@@ -121,6 +125,8 @@ public sealed class AmountRuleRequestValidator : RequestValidator<AmountRuleRequ
 /// <param name="AmountRule">How much each run charges.</param>
 /// <param name="ArMessage">A message for the firm's books with every payment (never a card or account number).</param>
 /// <param name="MaxRunAmount">Optional: a run allocating more than this (major units) waits for approval.</param>
+/// <param name="MakeUp">After a failed run: None (the default) or RollIntoNext (an up-to run may add what the failed run would have charged, never beyond what is owed).</param>
+/// <param name="Authorization">The payer's authorization this is set up under: how it was captured and its reference; left out, the version records NotRecorded.</param>
 public sealed record CreateScheduleRequest(
     string PaymentMethodId,
     string Name,
@@ -129,7 +135,9 @@ public sealed record CreateScheduleRequest(
     LocalDate FirstRunDate,
     AmountRuleRequest AmountRule,
     string? ArMessage = null,
-    decimal? MaxRunAmount = null) : IScheduleRequest, IExample<CreateScheduleRequest>
+    decimal? MaxRunAmount = null,
+    MakeUpPolicy? MakeUp = null,
+    AuthorizationEvidenceRequest? Authorization = null) : IScheduleRequest, IExample<CreateScheduleRequest>
 {
     public static CreateScheduleRequest Example => new(
         "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Monthly retainer", "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
@@ -145,6 +153,8 @@ public sealed record CreateScheduleRequest(
 /// <param name="AmountRule">How much each run charges.</param>
 /// <param name="ArMessage">A message for the firm's books with every payment (never a card or account number).</param>
 /// <param name="MaxRunAmount">Optional: a run allocating more than this (major units) waits for approval.</param>
+/// <param name="MakeUp">After a failed run: None or RollIntoNext; left out keeps the current policy.</param>
+/// <param name="Authorization">The evidence for a change that widens the authorization; left out, a widened version records NotRecorded.</param>
 public sealed record UpdateScheduleRequest(
     string PaymentMethodId,
     string Name,
@@ -153,7 +163,9 @@ public sealed record UpdateScheduleRequest(
     LocalDate FirstRunDate,
     AmountRuleRequest AmountRule,
     string? ArMessage = null,
-    decimal? MaxRunAmount = null) : IScheduleRequest, IExample<UpdateScheduleRequest>
+    decimal? MaxRunAmount = null,
+    MakeUpPolicy? MakeUp = null,
+    AuthorizationEvidenceRequest? Authorization = null) : IScheduleRequest, IExample<UpdateScheduleRequest>
 {
     public static UpdateScheduleRequest Example => new(
         "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Twice-monthly retainer", "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71",
@@ -173,6 +185,52 @@ public abstract class ScheduleRequestValidator<T> : RequestValidator<T>
         RuleFor(x => x.MaxRunAmount).GreaterThan(0m).WithMessage("Must be more than zero.");
         RuleFor(x => x.Frequency).SetValidator(new FrequencyRequestValidator());
         RuleFor(x => x.AmountRule).SetValidator(new AmountRuleRequestValidator());
+        RuleFor(x => x.MakeUp).IsInEnum().When(x => x.MakeUp is not null);
+        RuleFor(x => x.Authorization!).SetValidator(new AuthorizationEvidenceRequestValidator()).When(x => x.Authorization is not null);
+    }
+}
+
+/// <summary>How the payer's authorization for a schedule (or a change that widens it) was captured.</summary>
+/// <param name="Method">SignedForm (staff on the payer's behalf, from a form the payer signed), PayerEConsent, or NotRecorded.</param>
+/// <param name="Reference">The signed form's or the consent record's reference; required unless NotRecorded.</param>
+/// <param name="AmountRange">A range the payer agreed each debit falls within (a bank debit inside it needs only the firm's notice days, not 10).</param>
+public sealed record AuthorizationEvidenceRequest(Authorizations.CaptureMethod Method, string? Reference = null, Authorizations.AmountRangeRequest? AmountRange = null)
+{
+    /// <summary>What the authorization records keep, the range in minor units of <paramref name="currency"/> (errors under <paramref name="field"/>).</summary>
+    public static Authorizations.CaptureInput ToCapture(AuthorizationEvidenceRequest? request, string currency, string field, Api.FieldErrors errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (request is null)
+        {
+            return new Authorizations.CaptureInput(Authorizations.CaptureMethod.NotRecorded, null, null);
+        }
+
+        Authorizations.AmountRange? range = null;
+        if (request.AmountRange is { } r)
+        {
+            if (Currencies.TryToMinor(r.Min, currency, out var min) && Currencies.TryToMinor(r.Max, currency, out var max))
+            {
+                range = new Authorizations.AmountRange(min, max);
+            }
+            else
+            {
+                errors.Add(field + ".amountRange.max", $"Amounts have at most {Currencies.Exponent(currency)} decimals in {currency}.");
+            }
+        }
+
+        return new Authorizations.CaptureInput(request.Method, string.IsNullOrWhiteSpace(request.Reference) ? null : request.Reference, range);
+    }
+}
+
+public sealed class AuthorizationEvidenceRequestValidator : RequestValidator<AuthorizationEvidenceRequest>
+{
+    public AuthorizationEvidenceRequestValidator()
+    {
+        RuleFor(x => x.Method).IsInEnum();
+        RuleFor(x => x.Reference).Text(Authorizations.ScheduleAuthorizations.MaxReferenceLength, min: 0).NoCardNumber();
+        RuleFor(x => x.Reference).NotEmpty().When(x => x.Method != Authorizations.CaptureMethod.NotRecorded)
+            .WithMessage("Is required with method SignedForm (the signed form's reference) or PayerEConsent (the consent record's reference).");
+        RuleFor(x => x.AmountRange!).SetValidator(new Authorizations.AmountRangeRequestValidator()).When(x => x.AmountRange is not null);
     }
 }
 
@@ -182,7 +240,8 @@ public sealed class UpdateScheduleRequestValidator : ScheduleRequestValidator<Up
 
 /// <summary>Replaces the schedule's enrolled associations.</summary>
 /// <param name="AssociationIds">Associations of the schedule's payer, each once; empty to enroll nothing.</param>
-public sealed record PutEnrollmentsRequest(IReadOnlyList<string> AssociationIds) : IExample<PutEnrollmentsRequest>
+/// <param name="Authorization">The evidence for enrollments that widen the authorization; left out, a widened version records NotRecorded.</param>
+public sealed record PutEnrollmentsRequest(IReadOnlyList<string> AssociationIds, AuthorizationEvidenceRequest? Authorization = null) : IExample<PutEnrollmentsRequest>
 {
     public static PutEnrollmentsRequest Example => new(["client-Qy0xMDA"]);
 }
@@ -193,6 +252,7 @@ public sealed class PutEnrollmentsRequestValidator : RequestValidator<PutEnrollm
     {
         RuleFor(x => x.AssociationIds).Items(0, ScheduleHandlers.MaxEnrollments);
         RuleForEach(x => x.AssociationIds).Text(100);
+        RuleFor(x => x.Authorization!).SetValidator(new AuthorizationEvidenceRequestValidator()).When(x => x.Authorization is not null);
         RuleFor(x => x.AssociationIds).Custom((ids, context) =>
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -238,6 +298,9 @@ public sealed record ScheduleAmountRuleResponse(AmountRuleKind Kind, long? CapMi
 /// <param name="StateChangedBy">Who last paused, resumed or ended it.</param>
 /// <param name="StateChangedAt">When.</param>
 /// <param name="Lifetime">What bounds its life, from its enrollments.</param>
+/// <param name="LifetimeEnd">The date no run may be on or after, for a one-year lifetime (a re-authorization moves it); null otherwise.</param>
+/// <param name="MakeUp">What a run may add after a failed run: None or RollIntoNext.</param>
+/// <param name="AuthorizationVersion">The version of the authorization in effect (GET …/authorizations lists them all).</param>
 /// <param name="EnrolledAssociationIds">The associations it pays.</param>
 /// <param name="NextRunDate">Its next run's date at the firm; null when none is due.</param>
 /// <param name="LastScheduledRunDate">The last run date the fan-out has sent.</param>
@@ -260,6 +323,9 @@ public sealed record ScheduleResponse(
     string? StateChangedBy,
     Instant? StateChangedAt,
     ScheduleLifetime Lifetime,
+    LocalDate? LifetimeEnd,
+    MakeUpPolicy MakeUp,
+    int? AuthorizationVersion,
     IReadOnlyList<string> EnrolledAssociationIds,
     LocalDate? NextRunDate,
     LocalDate? LastScheduledRunDate,
@@ -271,12 +337,12 @@ public sealed record ScheduleResponse(
         "as_0195f1c2a3b47c8d9e0f1a2b3c4d5e72", "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f", "pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "Monthly retainer",
         "ba_0195f1c2a3b47c8d9e0f1a2b3c4d5e71", "Auto-Pay for Acme Holdings", "Monthly", new LocalDate(2026, 4, 1),
         new ScheduleAmountRuleResponse(AmountRuleKind.UpTo, 50025, "USD"), null, ScheduleState.Active, null, null, null, ScheduleLifetime.OneYear,
-        ["client-Qy0xMDA"], new LocalDate(2026, 4, 1), null, [ScheduleSkipResponse.Example], Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+        new LocalDate(2027, 4, 1), MakeUpPolicy.None, 2, ["client-Qy0xMDA"], new LocalDate(2026, 4, 1), null, [ScheduleSkipResponse.Example], Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
 
     public static ScheduleResponse From(Schedule s) => new(
         s.Id, s.PayerId, s.PaymentMethodId, s.Name, s.BankAccountId, s.ArMessage, s.Frequency, s.FirstRunDate,
         new ScheduleAmountRuleResponse(s.AmountRule, s.CapMinor, s.Currency), s.MaxRunAmountMinor, s.State, s.EndReason, s.StateChangedBy,
-        s.StateChangedAt, s.Lifetime, s.EnrolledAssociationIds, s.NextRunDate, s.LastScheduledRunDate,
+        s.StateChangedAt, s.Lifetime, s.Timeline().LifetimeEnd, s.MakeUp, s.Authorization?.Version, s.EnrolledAssociationIds, s.NextRunDate, s.LastScheduledRunDate,
         s.Skips.Select(k => new ScheduleSkipResponse(k.Date, k.By, k.At, k.Reason)).ToList(), s.CreatedAt, s.UpdatedAt);
 }
 

@@ -9,10 +9,10 @@ using PayConnect.Storage;
 namespace PayConnect.Connect;
 
 /// <summary>
-/// Auto-Pay schedules, their enrollments and skipped occurrences; every change is saved through
+/// Auto-Pay schedules, their enrollments, skipped occurrences and authorizations; every change is saved through
 /// <see cref="DueIndex.SaveAsync"/>, which keeps the schedule's next run indexed whatever write fails.
 /// </summary>
-public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunLedger runs, IClock clock)
+public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunLedger runs, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
 {
     public const int MaxEnrollments = 200;
     public const int MaxArMessageLength = 250;
@@ -21,7 +21,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
     /// <summary>Skipped occurrences a schedule keeps at once.</summary>
     public const int MaxSkips = 60;
 
-    public async Task<ApiResult> CreateAsync(string firmId, string payerId, CreateScheduleRequest body, CancellationToken ct)
+    public async Task<ApiResult> CreateAsync(string firmId, string payerId, CreateScheduleRequest body, string by, CancellationToken ct)
     {
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
         if (firm is null)
@@ -30,6 +30,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         }
 
         var errors = new FieldErrors();
+        var capture = AuthorizationEvidenceRequest.ToCapture(body.Authorization, firm.Value.Currency, "authorization", errors);
+        var makeUp = body.MakeUp;
         var fields = await ReadAsync(firmId, payerId, firm.Value, body, errors, ct);
         if (fields is null)
         {
@@ -47,13 +49,16 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             {
                 MaxRunAmountMinor = fields.MaxRunAmountMinor,
                 Charging = fields.Charging,
+                MakeUp = makeUp ?? MakeUpPolicy.None,
             }
             .WithNextRun();
+        schedule = await authorizations.AttachAsync(firmId, null, schedule, capture, by, ct);
         var stored = await dueIndex.SaveAsync(firmId, null, schedule, null, firm.Value.TimeZone, ct);
+        await authorizations.KeepAsync(firmId, schedule, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/schedules/{schedule.Id}", ScheduleResponse.From(schedule), stored.ETag);
     }
 
-    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, UpdateScheduleRequest body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> UpdateAsync(string firmId, string scheduleId, UpdateScheduleRequest body, string by, string? ifMatch, CancellationToken ct)
     {
         var existing = await store.GetAsync<Schedule>(firmId, scheduleId, ct);
         var firm = await store.GetAsync<FirmSettings>(firmId, "settings", ct);
@@ -63,6 +68,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         }
 
         var errors = new FieldErrors();
+        var capture = AuthorizationEvidenceRequest.ToCapture(body.Authorization, firm.Value.Currency, "authorization", errors);
+        var makeUp = body.MakeUp;
         var fields = await ReadAsync(firmId, existing.Value.PayerId, firm.Value, body, errors, ct, existing.Value);
         if (fields is null)
         {
@@ -87,6 +94,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             CapMinor = fields.CapMinor,
             MaxRunAmountMinor = fields.MaxRunAmountMinor,
             Charging = fields.Charging,
+            MakeUp = makeUp ?? existing.Value.MakeUp,
             UpdatedAt = clock.GetCurrentInstant(),
 
             // A new cadence starts afresh from its first run date, but never before the day of the change: its dates
@@ -98,7 +106,14 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         // Skips of dates the new cadence no longer has would never apply.
         var timeline = edited.Timeline().Resume(firm.Value.TodayAt(clock.GetCurrentInstant()));
         var updated = changedTiming ? edited with { Skips = edited.Skips.Where(k => timeline.IsComingOccurrence(k.Date)).ToList() } : edited;
-        return await SaveAsync(firmId, existing, updated.WithNextRun(), ifMatch, firm.Value.TimeZone, ct);
+        updated = await authorizations.AttachAsync(firmId, existing.Value, updated.WithNextRun(), capture, by, ct);
+        var saved = await SaveAsync(firmId, existing, updated, ifMatch, firm.Value.TimeZone, ct);
+        if (saved is ApiResult.Ok)
+        {
+            await authorizations.KeepAsync(firmId, updated, ct);
+        }
+
+        return saved;
     }
 
     public async Task<ApiResult> GetAsync(string firmId, string scheduleId, CancellationToken ct)
@@ -168,7 +183,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
     }
 
     /// <summary>Replaces the enrolled set; only the payer's own associations can be enrolled.</summary>
-    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, PutEnrollmentsRequest body, string? ifMatch, CancellationToken ct)
+    public async Task<ApiResult> PutEnrollmentsAsync(string firmId, string scheduleId, PutEnrollmentsRequest body, string by, string? ifMatch, CancellationToken ct)
     {
         var ids = body.AssociationIds;
         var errors = new FieldErrors();
@@ -177,6 +192,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
         {
             return ApiResult.NotFoundOf("Schedule", scheduleId);
         }
+
+        var capture = AuthorizationEvidenceRequest.ToCapture(body.Authorization, schedule.Value.Currency, "authorization", errors);
 
         var levels = new List<AssociationLevel>();
         var scopes = new List<EnrolledScope>();
@@ -219,7 +236,13 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             ResumedOn = timeline.ResumedOn,
             UpdatedAt = clock.GetCurrentInstant(),
         };
-        var result = await SaveAsync(firmId, schedule, updated.WithNextRun(), ifMatch, zone, ct);
+        updated = await authorizations.AttachAsync(firmId, schedule.Value, updated.WithNextRun(), capture, by, ct);
+        var result = await SaveAsync(firmId, schedule, updated, ifMatch, zone, ct);
+        if (result is ApiResult.Ok)
+        {
+            await authorizations.KeepAsync(firmId, updated, ct);
+        }
+
         return result is ApiResult.Ok ? await GetEnrollmentsAsync(firmId, scheduleId, ct) : result;
     }
 

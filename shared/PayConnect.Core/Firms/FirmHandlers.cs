@@ -7,7 +7,7 @@ using PayConnect.Storage;
 namespace PayConnect.Firms;
 
 /// <summary>Firm settings, bank accounts and notification subscriptions. Requests arrive validated.</summary>
-public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsCache firms)
+public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsCache firms, Notifications.PayerNotices.RunDigest digests)
 {
     public async Task<ApiResult> GetSettingsAsync(string firmId, CancellationToken ct)
     {
@@ -42,6 +42,9 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
             request.MmsConnector == MmsConnectorKind.Http ? secret : null)
         {
             ApprovalThresholdMinor = request.ApprovalThreshold is { } threshold && Currencies.TryToMinor(threshold, request.Currency, out var minor) ? minor : null,
+            CardSurchargeBasisPoints = request.CardSurchargePercent is { } percent ? (int)(percent * 100) : null,
+            SurchargeExcludedJurisdictions = (request.SurchargeExcludedJurisdictions ?? []).Distinct(StringComparer.Ordinal).ToList(),
+            PreChargeNoticeDays = request.PreChargeNoticeDays,
         };
         try
         {
@@ -83,6 +86,11 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
         try
         {
             var stored = await store.InsertAsync(firmId, subscription, ct);
+            if (types.Contains(NotificationTypes.RunSummary))
+            {
+                await digests.RegisterFirmAsync(firmId, ct);
+            }
+
             return new ApiResult.Created($"/api/firms/{firmId}/notification-subscriptions/{Uri.EscapeDataString(subscription.Key)}",
                 SubscriptionResponse.From(subscription), stored.ETag);
         }

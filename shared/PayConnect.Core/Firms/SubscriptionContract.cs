@@ -15,6 +15,21 @@ public enum NotificationType
 
     /// <summary>An Auto-Pay run is above its approval ceiling and waits for a person to approve or decline it.</summary>
     AwaitingApproval,
+
+    /// <summary>The payer's card issuer disputes an Auto-Pay charge (a chargeback).</summary>
+    PaymentDisputed,
+
+    /// <summary>The payer's bank returned an Auto-Pay ACH debit (NACHA R-code).</summary>
+    PaymentReturned,
+
+    /// <summary>A copy of each Auto-Pay payment receipt (with its surcharge line).</summary>
+    PaymentReceipt,
+
+    /// <summary>An Auto-Pay's one-year authorization ends in 30 days: re-authorize it with the payer to keep it running.</summary>
+    ScheduleExpiring,
+
+    /// <summary>A daily digest of the firm's runs charged, failed and waiting for approval.</summary>
+    RunSummary,
 }
 
 /// <summary>Subscribes a staff address to notifications.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using NodaTime;
 using NodaTime.Text;
 
@@ -22,6 +20,9 @@ public sealed record FailedAutoPayDetails
     /// <summary>The amount the run tried to charge; null when it failed before an amount was allocated (e.g. MMS unreachable).</summary>
     public Money? AmountAttempted { get; init; }
 
+    /// <summary>The card surcharge included in the amount attempted (its own line; never an invoice's money), when there is one.</summary>
+    public Money? Surcharge { get; init; }
+
     /// <summary>Human-readable reason, e.g. "Card declined: insufficient funds". Must not contain secrets.</summary>
     public required string FailureReason { get; init; }
 
@@ -42,17 +43,20 @@ public static class FailedAutoPayEmail
     private static readonly LocalDatePattern LongDate = LocalDatePattern.CreateWithInvariantCulture("dddd, MMMM d, uuuu");
 
     /// <summary>Builds the email for one recipient. <paramref name="messageId"/> is the outbox's notification id.</summary>
-    public static EmailMessage Compose(string messageId, IReadOnlyList<EmailAddress> to, FailedAutoPayDetails details, Uri portalBaseUrl)
+    /// <param name="messageId">The outbox's notification id.</param>
+    /// <param name="to">The recipients.</param>
+    /// <param name="details">What to say.</param>
+    /// <param name="portalBaseUrl">Base of the portal link.</param>
+    /// <param name="unsubscribe">The recipient's unsubscribe link for this type (<see cref="NotificationLinks"/>), if any.</param>
+    public static EmailMessage Compose(string messageId, IReadOnlyList<EmailAddress> to, FailedAutoPayDetails details, Uri portalBaseUrl, Uri? unsubscribe = null)
     {
         ArgumentNullException.ThrowIfNull(details);
         Validate(details);
         var link = RunPageUrl(portalBaseUrl, details.ScheduleId, details.RunDate);
-
-        var subject = $"Error-Failed AutoPay: {EmailLayout.OneLine(details.ScheduleName)} for {EmailLayout.OneLine(details.PayerName)} on {IsoDate.Format(details.RunDate)}";
-        var intro = $"An Auto-Pay run for {details.FirmName} failed.";
-        return new EmailMessage(messageId, to, subject,
-            EmailLayout.PlainText(intro, Rows(details), "Review the run in PayConnect", link),
-            EmailLayout.Html("Error-Failed AutoPay", intro, Rows(details), "Review the run in PayConnect", link));
+        var email = EmailTemplates.Render("error-failed-autopay", EmailLayout.Model(
+            $"An Auto-Pay run for {details.FirmName} failed.", Rows(details), "Review the run in PayConnect", link, "Error-Failed AutoPay", unsubscribe,
+            ("schedule_name", details.ScheduleName), ("payer_name", details.PayerName), ("run_date_iso", IsoDate.Format(details.RunDate))));
+        return new EmailMessage(messageId, to, email.Subject, email.PlainText, email.Html);
     }
 
     /// <summary>
@@ -103,6 +107,10 @@ public static class FailedAutoPayEmail
             ("Run date", FormatRunDate(d.RunDate)),
             ("Amount attempted", d.AmountAttempted is { } amount ? Currencies.Format(amount) : "none (the run failed before an amount was allocated)"),
         };
+        if (d.Surcharge is { Minor: > 0 } surcharge)
+        {
+            rows.Add(("Card surcharge (included)", Currencies.Format(surcharge)));
+        }
 
         var method = PaymentMethod(d);
         if (method is not null)
@@ -129,40 +137,34 @@ public static class FailedAutoPayEmail
 
 }
 
-/// <summary>The one layout of notification emails: an introduction, a table of label/value rows and a portal link.</summary>
+/// <summary>The one layout of staff notification emails: an introduction, a table of label/value rows and a portal link.</summary>
 public static class EmailLayout
 {
-    public static string PlainText(string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link)
+    /// <summary>The model of the staff templates: intro, rows (labels padded for the plain text), link and unsubscribe link.</summary>
+    public static Dictionary<string, object?> Model(
+        string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link, string title, Uri? unsubscribe, params (string Key, string Value)[] more)
     {
         var width = rows.Count == 0 ? 0 : rows.Max(r => r.Label.Length) + 2;
-        var text = new StringBuilder();
-        text.Append(intro).Append("\n\n");
-        foreach (var (label, value) in rows)
+        var model = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
-            text.Append((label + ":").PadRight(width)).Append(value).Append('\n');
+            ["intro"] = intro,
+            ["rows"] = rows.Select(r => new Dictionary<string, object?> { ["label"] = r.Label, ["padded"] = (r.Label + ":").PadRight(width), ["value"] = r.Value }).ToList(),
+            ["link"] = link.AbsoluteUri,
+            ["link_text"] = linkText,
+            ["title"] = title,
+        };
+        if (unsubscribe is not null)
+        {
+            model["unsubscribe_url"] = unsubscribe.AbsoluteUri;
+            model["unsubscribe_reason"] = $"You receive this because you subscribed to {title} emails.";
         }
 
-        text.Append('\n').Append(linkText).Append(": ").Append(link.AbsoluteUri).Append('\n');
-        return text.ToString();
-    }
-
-    public static string Html(string title, string intro, IReadOnlyList<(string Label, string Value)> rows, string linkText, Uri link)
-    {
-        static string E(string s) => WebUtility.HtmlEncode(s);
-
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title></head><body>\n");
-        html.Append("<p>").Append(E(intro)).Append("</p>\n");
-        html.Append("<table>\n");
-        foreach (var (label, value) in rows)
+        foreach (var (key, value) in more)
         {
-            html.Append("<tr><th align=\"left\">").Append(E(label)).Append("</th><td>").Append(E(value)).Append("</td></tr>\n");
+            model[key] = value;
         }
 
-        html.Append("</table>\n");
-        html.Append("<p><a href=\"").Append(E(link.AbsoluteUri)).Append("\">").Append(E(linkText)).Append("</a></p>\n");
-        html.Append("</body></html>\n");
-        return html.ToString();
+        return model;
     }
 
     /// <summary>Names typed by people can hold line breaks; a subject is one line.</summary>
@@ -192,11 +194,10 @@ public sealed record AwaitingApprovalDetails
 /// <summary>Composes the AwaitingApproval notification: a run waits for a person to approve or decline it.</summary>
 public static class AwaitingApprovalEmail
 {
-    public static EmailMessage Compose(string messageId, IReadOnlyList<EmailAddress> to, AwaitingApprovalDetails details, Uri portalBaseUrl)
+    public static EmailMessage Compose(string messageId, IReadOnlyList<EmailAddress> to, AwaitingApprovalDetails details, Uri portalBaseUrl, Uri? unsubscribe = null)
     {
         ArgumentNullException.ThrowIfNull(details);
         var link = FailedAutoPayEmail.RunPageUrl(portalBaseUrl, details.ScheduleId, details.RunDate);
-        var subject = $"AutoPay awaiting approval: {EmailLayout.OneLine(details.ScheduleName)} for {EmailLayout.OneLine(details.PayerName)}, {Currencies.Format(details.Amount)}";
         var intro = $"An Auto-Pay run for {details.FirmName} is above its approval limit and waits for approval; nothing is charged until someone approves it.";
         var rows = new List<(string, string)>
         {
@@ -207,8 +208,9 @@ public static class AwaitingApprovalEmail
             ("Invoices", details.InvoiceCount.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("Why approval is needed", details.Why),
         };
-        return new EmailMessage(messageId, to, subject,
-            EmailLayout.PlainText(intro, rows, "Approve or decline the run in PayConnect", link),
-            EmailLayout.Html("AutoPay awaiting approval", intro, rows, "Approve or decline the run in PayConnect", link));
+        var email = EmailTemplates.Render("awaiting-approval", EmailLayout.Model(
+            intro, rows, "Approve or decline the run in PayConnect", link, "AutoPay awaiting approval", unsubscribe,
+            ("schedule_name", details.ScheduleName), ("payer_name", details.PayerName), ("amount", Currencies.Format(details.Amount))));
+        return new EmailMessage(messageId, to, email.Subject, email.PlainText, email.Html);
     }
 }

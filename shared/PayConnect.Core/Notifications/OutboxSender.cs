@@ -66,7 +66,18 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
         }
         while (continuation is not null);
 
-        foreach (var subscriber in subscribers)
+        await EnqueueToAsync(firmId, type, sourceKey, subscribers.Select(s => (s.Email, s.DisplayName)).ToList(), compose, cancellationToken).ConfigureAwait(false);
+        return subscribers.Count;
+    }
+
+    /// <summary>
+    /// Enqueues one email per recipient (a payer's contact addresses): the same one row per type, source and address,
+    /// so a repeated call adds nothing.
+    /// </summary>
+    public async Task EnqueueToAsync(string firmId, string type, string sourceKey, IReadOnlyList<(string Email, string? DisplayName)> recipients, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
+    {
+        var now = clock.GetCurrentInstant();
+        foreach (var subscriber in recipients)
         {
             var id = OutboxEmail.IdOf(type, sourceKey, subscriber.Email);
             EmailMessage message;
@@ -101,8 +112,38 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
                 }
             }
         }
+    }
 
-        return subscribers.Count;
+    /// <summary>The email of one type, source and address, as the outbox holds it (null when none was enqueued).</summary>
+    public Task<Stored<OutboxEmail>?> FindAsync(string firmId, string type, string sourceKey, string address, CancellationToken cancellationToken) =>
+        store.GetAsync<OutboxEmail>(firmId, OutboxEmail.IdOf(type, sourceKey, address), cancellationToken);
+
+    /// <summary>
+    /// Enqueues one email of <paramref name="type"/> to one address that is not a staff subscription (a payer's receipt);
+    /// safe to call again for the same source. An address that cannot receive mail is recorded as rejected, once.
+    /// </summary>
+    public async Task EnqueueToAsync(string firmId, string type, string sourceKey, string address, string? displayName, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        var now = clock.GetCurrentInstant();
+        var id = OutboxEmail.IdOf(type, sourceKey, address);
+        EmailMessage message;
+        EmailAddress to;
+        try
+        {
+            to = new EmailAddress(address, displayName);
+            message = compose(OutboxEmail.MessageIdOf(firmId, type, sourceKey, address), to);
+        }
+        catch (ArgumentException ex)
+        {
+            await InsertIfAbsentAsync(firmId, new OutboxEmail(id, firmId, type, sourceKey, address, displayName, "(not sent)", string.Empty, string.Empty,
+                OutboxState.Rejected, 0, now, now, now) { LastError = ex.Message }, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await store.UpsertAsync(OutboxPendingEntry.Partition, new OutboxPendingEntry(firmId, id, now), cancellationToken).ConfigureAwait(false);
+        await InsertIfAbsentAsync(firmId, new OutboxEmail(id, firmId, type, sourceKey, to.Address, to.DisplayName, message.Subject, message.PlainText, message.Html,
+            OutboxState.Pending, 0, now, now, now), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -8,11 +8,11 @@ using PayConnect.Storage;
 namespace PayConnect.Payers;
 
 /// <summary>Payers, their saved payment methods and their associations. Requests arrive validated.</summary>
-public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock clock)
+public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
 {
     public async Task<ApiResult> CreatePayerAsync(string firmId, CreatePayerRequest request, CancellationToken ct)
     {
-        var payer = new Payer(Ids.New("py"), request.Name, request.Email, clock.GetCurrentInstant());
+        var payer = new Payer(Ids.New("py"), request.Name, request.Email, clock.GetCurrentInstant()) { Jurisdiction = request.Jurisdiction };
         var stored = await store.InsertAsync(firmId, payer, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/payers/{payer.Id}", PayerResponse.From(payer), stored.ETag);
     }
@@ -27,13 +27,88 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
 
         try
         {
-            var stored = await store.ReplaceAsync(firmId, existing.Value with { Name = request.Name, Email = request.Email }, ifMatch, ct);
+            var stored = await store.ReplaceAsync(firmId, existing.Value with { Name = request.Name, Email = request.Email, Jurisdiction = request.Jurisdiction }, ifMatch, ct);
             return new ApiResult.Ok(PayerResponse.From(stored.Value), stored.ETag);
         }
         catch (ConcurrencyException)
         {
             return ApiResult.StaleETag();
         }
+    }
+
+    public async Task<ApiResult> GetContactsAsync(string firmId, string payerId, CancellationToken ct)
+    {
+        var payer = await store.GetAsync<Payer>(firmId, payerId, ct);
+        return payer is null ? ApiResult.NotFoundOf("Payer", payerId) : new ApiResult.Ok(PayerContactsResponse.From(payer.Value), payer.ETag);
+    }
+
+    /// <summary>Sets where the payer's notices go and which they receive.</summary>
+    public async Task<ApiResult> PutContactsAsync(string firmId, string payerId, PutPayerContactsRequest request, string? ifMatch, CancellationToken ct)
+    {
+        var existing = await store.GetAsync<Payer>(firmId, payerId, ct);
+        if (existing is null)
+        {
+            return ApiResult.NotFoundOf("Payer", payerId);
+        }
+
+        var receives = (request.Receives ?? Enum.GetValues<PayerNoticeType>()).Distinct().Select(t => t.ToString()).ToList();
+        var contacts = new PayerContacts(request.Emails.ToList(), receives, clock.GetCurrentInstant());
+        try
+        {
+            var stored = await store.ReplaceAsync(firmId, existing.Value with { Contacts = contacts }, ifMatch ?? existing.ETag, ct);
+            return new ApiResult.Ok(PayerContactsResponse.From(stored.Value), stored.ETag);
+        }
+        catch (ConcurrencyException)
+        {
+            return ApiResult.StaleETag();
+        }
+    }
+
+    /// <summary>
+    /// Deletes a payer whose schedules have all ended, with their payment methods, associations and schedules. Runs,
+    /// postings and the schedules' authorization records stay (the firm's books; authorizations are kept two years after
+    /// the last payment).
+    /// </summary>
+    public async Task<ApiResult> DeletePayerAsync(string firmId, string payerId, CancellationToken ct)
+    {
+        if (await store.GetAsync<Payer>(firmId, payerId, ct) is null)
+        {
+            return ApiResult.NotFoundOf("Payer", payerId);
+        }
+
+        var schedules = new List<Schedule>();
+        string? continuation = null;
+        do
+        {
+            var page = await store.ListAsync<Schedule>(firmId, string.Empty, 1000, continuation, s => s.PayerId == payerId, ct);
+            schedules.AddRange(page.Items.Select(i => i.Value));
+            continuation = page.Continuation;
+        }
+        while (continuation is not null);
+
+        if (schedules.FirstOrDefault(s => s.State != ScheduleState.Ended) is { } running)
+        {
+            return new ApiResult.Conflict($"The payer's Auto-Pay '{running.Name}' has not ended; end it (or revoke its authorization) first.");
+        }
+
+        foreach (var schedule in schedules)
+        {
+            await authorizations.KeepAsync(firmId, schedule, ct);
+            await store.DeleteAsync<Schedule>(firmId, schedule.Id, null, ct);
+        }
+
+        foreach (var method in (await store.ListAsync<PaymentMethod>(firmId, payerId + "~", 1000, null, null, ct)).Items)
+        {
+            await store.DeleteAsync<PaymentMethod>(firmId, method.Value.Key, null, ct);
+        }
+
+        foreach (var association in (await store.ListAsync<Association>(firmId, payerId + "~", 1000, null, null, ct)).Items)
+        {
+            await store.DeleteAsync<Association>(firmId, association.Value.Key, null, ct);
+        }
+
+        await store.DeleteAsync<Payer>(firmId, payerId, null, ct);
+        return new ApiResult.NoContent();
     }
 
     public async Task<ApiResult> GetPayerAsync(string firmId, string payerId, CancellationToken ct)
@@ -52,7 +127,10 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
             return ApiResult.NotFoundOf("Payer", payerId);
         }
 
-        var method = new PaymentMethod(Ids.New("pm"), payerId, request.Kind, request.Token, request.DisplayName, request.Last4, request.ExpiryMonth, request.ExpiryYear, clock.GetCurrentInstant(), request.MandateId);
+        var method = new PaymentMethod(Ids.New("pm"), payerId, request.Kind, request.Token, request.DisplayName, request.Last4, request.ExpiryMonth, request.ExpiryYear, clock.GetCurrentInstant(), request.MandateId)
+        {
+            Funding = request.Kind == PaymentMethodKind.Card ? request.Funding ?? Payments.CardFunding.Unknown : null,
+        };
         var stored = await store.InsertAsync(firmId, method, ct);
         return new ApiResult.Created($"/api/firms/{firmId}/payers/{payerId}/payment-methods/{method.Id}", PaymentMethodResponse.From(method), stored.ETag);
     }

@@ -18,6 +18,7 @@ namespace PayConnect.Payers;
 /// <param name="ExpiryMonth">Card expiry month (cards only, required for them).</param>
 /// <param name="ExpiryYear">Card expiry year (cards only, required for them).</param>
 /// <param name="MandateId">Bank accounts only: the mandate (mandate_…) the payer accepted when the account was saved; sent with every off-session debit.</param>
+/// <param name="Funding">Cards only: the card's funding type as the gateway reports it for the method (Stripe card.funding); a card surcharge applies to credit cards only. Left out: Unknown.</param>
 public sealed record CreatePaymentMethodRequest(
     PaymentMethodKind Kind,
     string Token,
@@ -25,9 +26,10 @@ public sealed record CreatePaymentMethodRequest(
     string Last4,
     int? ExpiryMonth = null,
     int? ExpiryYear = null,
-    string? MandateId = null) : IExample<CreatePaymentMethodRequest>
+    string? MandateId = null,
+    CardFunding? Funding = null) : IExample<CreatePaymentMethodRequest>
 {
-    public static CreatePaymentMethodRequest Example => new(PaymentMethodKind.Card, "pm_sandbox_approve", "Visa", "4242", 12, 2030);
+    public static CreatePaymentMethodRequest Example => new(PaymentMethodKind.Card, "pm_sandbox_approve", "Visa", "4242", 12, 2030, Funding: CardFunding.Credit);
 }
 
 public sealed class CreatePaymentMethodRequestValidator : RequestValidator<CreatePaymentMethodRequest>
@@ -51,6 +53,7 @@ public sealed class CreatePaymentMethodRequestValidator : RequestValidator<Creat
             RuleFor(x => x.MandateId).Null().WithMessage("Only bank accounts (Ach) carry a mandate.");
         }).Otherwise(() =>
         {
+            RuleFor(x => x.Funding).Null().WithMessage("Only cards have a funding type.");
             RuleFor(x => x.ExpiryMonth).Null().WithMessage("Bank accounts (Ach) have no expiry.");
             RuleFor(x => x.ExpiryYear).Null().WithMessage("Bank accounts (Ach) have no expiry.");
         });
@@ -67,6 +70,7 @@ public sealed class CreatePaymentMethodRequestValidator : RequestValidator<Creat
 /// <param name="ExpiryYear">Card expiry year; null for Ach.</param>
 /// <param name="MandateId">The ACH mandate sent with off-session debits; null for cards.</param>
 /// <param name="CreatedAt">When it was saved.</param>
+/// <param name="Funding">A card's funding type (Credit, Debit, Prepaid, Unknown); null for Ach.</param>
 public sealed record PaymentMethodResponse(
     string Id,
     string PayerId,
@@ -76,10 +80,12 @@ public sealed record PaymentMethodResponse(
     int? ExpiryMonth,
     int? ExpiryYear,
     string? MandateId,
-    Instant CreatedAt) : IExample<PaymentMethodResponse>
+    Instant CreatedAt,
+    CardFunding? Funding) : IExample<PaymentMethodResponse>
 {
     public static PaymentMethodResponse Example =>
-        new("pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f", PaymentMethodKind.Card, "Visa", "4242", 12, 2030, null, Instant.FromUtc(2026, 3, 2, 15, 0));
+        new("pm_0195f1c2a3b47c8d9e0f1a2b3c4d5e70", "py_0195f1c2a3b47c8d9e0f1a2b3c4d5e6f", PaymentMethodKind.Card, "Visa", "4242", 12, 2030, null, Instant.FromUtc(2026, 3, 2, 15, 0), CardFunding.Credit);
 
-    public static PaymentMethodResponse From(PaymentMethod m) => new(m.Id, m.PayerId, m.Kind, m.DisplayName, m.Last4, m.ExpiryMonth, m.ExpiryYear, m.MandateId, m.CreatedAt);
+    public static PaymentMethodResponse From(PaymentMethod m) =>
+        new(m.Id, m.PayerId, m.Kind, m.DisplayName, m.Last4, m.ExpiryMonth, m.ExpiryYear, m.MandateId, m.CreatedAt, m.Kind == PaymentMethodKind.Card ? m.Funding ?? CardFunding.Unknown : null);
 }

@@ -23,6 +23,15 @@ public static class AchReturnCodes
         ["R29"] = "Corporate customer advises not authorized",
     };
 
+    /// <summary>True for R01–R85 (upper case, two digits).</summary>
+    public static bool IsReturnCode(string? code) =>
+        code is { Length: 3 } && code[0] == 'R' && char.IsAsciiDigit(code[1]) && char.IsAsciiDigit(code[2])
+        && int.Parse(code.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture) is >= 1 and <= 85;
+
+    /// <summary>What the return code means, for staff.</summary>
+    public static string Describe(string returnCode) =>
+        Descriptions.TryGetValue(returnCode.Trim(), out var d) ? d : "ACH return";
+
     /// <summary>Soft for R01 and R09, hard for every other (or unknown) code.</summary>
     public static DeclineKind Classify(string returnCode) =>
         returnCode.Trim().ToUpperInvariant() is "R01" or "R09" ? DeclineKind.Soft : DeclineKind.Hard;

@@ -119,6 +119,43 @@ public sealed class DeclinePolicy
     }
 
     /// <summary>
+    /// Whether a returned ACH debit is presented again (NACHA): only for R01 and R09, at most
+    /// <see cref="DeclineOptions.MaxAchRepresentments"/> times (and never more than soft-decline retries are allowed),
+    /// <see cref="DeclineOptions.RetryAfterDays"/> days after the return, and only within
+    /// <see cref="DeclineOptions.AchRepresentmentWindowDays"/> days of the original debit's settlement. Any other code
+    /// never: the account or the authorization is gone.
+    /// </summary>
+    /// <param name="returnCode">The NACHA return code (R01–R85).</param>
+    /// <param name="representmentsMade">How many times this debit was already presented again.</param>
+    /// <param name="originalSettlement">Firm-local date the original debit settled (or was made, when it never did).</param>
+    /// <param name="returnedOn">Firm-local date of this return.</param>
+    public RetryDecision DecideReturn(string returnCode, int representmentsMade, LocalDate originalSettlement, LocalDate returnedOn)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(returnCode);
+        ArgumentOutOfRangeException.ThrowIfNegative(representmentsMade);
+        var code = returnCode.Trim().ToUpperInvariant();
+        if (AchReturnCodes.Classify(code) == DeclineKind.Hard)
+        {
+            return new RetryDecision.GiveUp($"A {code} return is never presented again (NACHA allows it for R01 and R09 only).");
+        }
+
+        var max = Math.Min(options.MaxSoftDeclineRetries, DeclineOptions.MaxAchRepresentments);
+        if (representmentsMade >= max)
+        {
+            return new RetryDecision.GiveUp($"Already presented again {representmentsMade} of {max} times.");
+        }
+
+        var next = returnedOn.PlusDays(options.RetryAfterDays);
+        var last = originalSettlement.PlusDays(DeclineOptions.AchRepresentmentWindowDays);
+        if (next > last)
+        {
+            return new RetryDecision.GiveUp($"Outside the {DeclineOptions.AchRepresentmentWindowDays} days after the original settlement ({last:uuuu-MM-dd}).");
+        }
+
+        return new RetryDecision.RetryOn(next, representmentsMade + 1);
+    }
+
+    /// <summary>
     /// Days a decline code itself asks to wait. Stripe refuses a card declined too many times for 24 hours
     /// (<c>card_decline_rate_limit_exceeded</c>); runs are dated, not timed, so only two calendar days later is surely
     /// more than 24 hours later whatever the hour of either attempt.

@@ -109,3 +109,24 @@ public sealed class IdempotencyKeyReusedException : Exception
     {
     }
 }
+
+/// <summary>
+/// The gateway refused a refund for good (already refunded, disputed, too old, more than is left): nothing went back.
+/// The message says why, for staff.
+/// </summary>
+public sealed class RefundRefusedException : Exception
+{
+    public RefundRefusedException()
+    {
+    }
+
+    public RefundRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public RefundRefusedException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -15,6 +15,27 @@ public enum PostingState
     Voided,
 }
 
+/// <summary>What a posting records.</summary>
+public enum PostingKind
+{
+    /// <summary>A run's payment of one invoice.</summary>
+    Payment,
+
+    /// <summary>A run's card surcharge: deposited to operating, never any invoice's money.</summary>
+    Surcharge,
+
+    /// <summary>Money that went back to the payer (refund, lost dispute, ACH return): post it to the MMS like a payment, negatively.</summary>
+    Reversal,
+}
+
+/// <summary>Why money went back.</summary>
+public enum ReversalCause
+{
+    Refund,
+    Dispute,
+    AchReturn,
+}
+
 /// <summary>One change of a posting: who, when, from which state to which, and why.</summary>
 public sealed record PostingAudit(int Version, string Action, PostingState? From, PostingState To, string By, Instant At, string? Reason);
 
@@ -63,6 +84,21 @@ public sealed record Posting(
     /// <summary>The charge is accepted but settles later (ACH): the money is not in the firm's account yet.</summary>
     public bool SettlementPending { get; init; }
 
+    /// <summary>A payment of an invoice, the run's surcharge, or money that went back.</summary>
+    public PostingKind Kind { get; init; } = PostingKind.Payment;
+
+    /// <summary>A reversal: the posting (payment or surcharge) whose money went back.</summary>
+    public string? ReversalOf { get; init; }
+
+    /// <summary>A reversal: refund, lost dispute or ACH return.</summary>
+    public ReversalCause? Cause { get; init; }
+
+    /// <summary>A reversal: the gateway's refund or dispute id, or the ACH return code.</summary>
+    public string? SourceId { get; init; }
+
+    /// <summary>The invoice number of a surcharge posting: none, it is no invoice's money.</summary>
+    public const string SurchargeInvoice = "";
+
     public static string KeyOf(string id) => KeyPrefix + id;
 
     public Money Amount => new(AmountMinor, Currency);
@@ -70,6 +106,25 @@ public sealed record Posting(
     /// <summary><c>{invoice}~{scheduleId}~{yyyy-MM-dd}</c> with the invoice number upper-cased and base64url-encoded (URL-safe, no '~').</summary>
     public static string IdOf(string invoiceNumber, string scheduleId, LocalDate runDate) =>
         InvoicePrefix(invoiceNumber) + scheduleId + "~" + DatePattern.Format(runDate);
+
+    /// <summary>The payment posting of an invoice in one presentment of a run (the first presentment keeps <see cref="IdOf(string, string, LocalDate)"/>).</summary>
+    public static string IdOf(string invoiceNumber, string scheduleId, LocalDate runDate, int presentment) =>
+        IdOf(invoiceNumber, scheduleId, runDate) + PresentmentSuffix(presentment);
+
+    /// <summary>The surcharge posting of one presentment of a run.</summary>
+    public static string SurchargeIdOf(string scheduleId, LocalDate runDate, int presentment) =>
+        "SURCHARGE~" + scheduleId + "~" + DatePattern.Format(runDate) + PresentmentSuffix(presentment);
+
+    /// <summary>
+    /// The reversal of <paramref name="postingId"/> by one refund, dispute or return (<paramref name="sourceKey"/>): one
+    /// posting per source and invoice, so an event delivered twice writes it once. The source key is hashed (it may hold
+    /// characters a row key cannot).
+    /// </summary>
+    public static string ReversalIdOf(string postingId, string sourceKey) =>
+        postingId + "~R~" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sourceKey)))[..20];
+
+    private static string PresentmentSuffix(int presentment) =>
+        presentment == 0 ? string.Empty : "~p" + presentment.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The id prefix shared by every posting of one invoice.</summary>
     public static string InvoicePrefix(string invoiceNumber) =>

@@ -22,7 +22,24 @@ public sealed record Hold(long Seq, string RunKey, long AmountMinor, string Curr
 
     /// <summary>The payment reference of the run's posting for this invoice.</summary>
     public string? Reference { get; init; }
+
+    /// <summary>
+    /// Of the captured money, what went back to the payer (refund, lost dispute, ACH return) while this hold stood: it
+    /// no longer counts against the invoice (<see cref="HoldRules.Reverse"/>). Never more than <see cref="AmountMinor"/>.
+    /// </summary>
+    public long ReversedMinor { get; init; }
+
+    /// <summary>What the hold keeps off the invoice once captured: the amount less what went back.</summary>
+    public long NetMinor => AmountMinor - ReversedMinor;
 }
+
+/// <summary>
+/// Money that went back to the payer for a payment whose hold had already ended (the MMS showed the payment), on an
+/// invoice that other holds still anchor. It never makes the invoice payable by itself: the MMS shows it by raising the
+/// balance. Once the MMS lists its <see cref="Reference"/>, that rise is known to be this reversal and the anchor moves
+/// up with it, so the other holds are still judged against payments only.
+/// </summary>
+public sealed record ReversalCredit(string RunKey, string Reference, long AmountMinor, Instant CreatedAt);
 
 /// <summary>
 /// The holds on one invoice since its <see cref="AnchorMinor"/>: the invoice's outstanding balance, as the MMS reported
@@ -33,6 +50,15 @@ public sealed record Hold(long Seq, string RunKey, long AmountMinor, string Curr
 public sealed record InvoiceHolds(string InvoiceNumber, string MatterNumber, long AnchorMinor, IReadOnlyList<Hold> Holds)
 {
     public string InvoiceKey => InvoiceNumber.ToUpperInvariant();
+
+    /// <summary>Reversals of payments the MMS had already shown, waiting to be listed by reference (see <see cref="ReversalCredit"/>).</summary>
+    public IReadOnlyList<ReversalCredit> Credits { get; init; } = [];
+
+    /// <summary>
+    /// Reversals of holds taken out because the MMS showed their payments, which it may not show yet: they stay in the
+    /// anchor, and the balance rising by them is not taken for the remaining holds' payments being undone.
+    /// </summary>
+    public long CarriedReversedMinor { get; init; }
 }
 
 /// <summary>
@@ -55,6 +81,9 @@ public sealed record ClientLedger(string ClientNumber, IReadOnlyList<InvoiceHold
     public IEnumerable<Hold> HoldsOf(string runKey) => Invoices.SelectMany(i => i.Holds).Where(h => h.RunKey == runKey);
 }
 
+/// <summary>A ledger after <see cref="HoldRules.Reverse"/>, and how much of the reversal came off the run's holds.</summary>
+public sealed record Reversal(ClientLedger Ledger, long Released);
+
 /// <summary>An invoice as the MMS reports it now: its outstanding balance and the payment references it lists.</summary>
 public sealed record MmsInvoiceState(long OutstandingMinor, IReadOnlySet<string> References);
 
@@ -63,19 +92,25 @@ public sealed record MmsInvoiceState(long OutstandingMinor, IReadOnlySet<string>
 /// ones the MMS has shown at least what its balance fell by since the anchor, and at least the ones whose reference or
 /// charge id it lists; the rest count. An invoice no longer outstanding in a scope that was read has shown them all.
 /// Once every captured hold is shown they are dropped and the anchor moves to the balance now.
+/// <para>
+/// Money going back (docs/decisions/0034-reversals-release-holds.md): a reversal of a payment whose hold still stands
+/// takes its amount off that hold at once (<see cref="Reverse"/>); a captured hold then counts its
+/// <see cref="Hold.NetMinor"/>, and the balance change since the anchor is the payments the MMS shows less the
+/// reversals it shows, so it may be negative (a reversal recorded before its payment). A reversal of a payment the MMS
+/// had already shown changes no hold: its money is owed again only when the MMS shows it, by a higher balance.
+/// </para>
 /// </summary>
 public static class HoldRules
 {
     /// <summary>What the invoice's holds keep off its balance now.</summary>
     /// <param name="invoice">The invoice's holds.</param>
     /// <param name="state">The invoice as the MMS reports it; null when it is not outstanding (balance 0).</param>
-    /// <param name="exceptRunKey">A run whose own holds are left out (it is re-checking its own allocation).</param>
+    /// <param name="exceptRunKey">A run whose own reserved holds are left out (it is re-checking its own allocation).</param>
     public static long Held(InvoiceHolds invoice, MmsInvoiceState? state, string? exceptRunKey = null)
     {
-        var holds = invoice.Holds.Where(h => h.RunKey != exceptRunKey).ToList();
-        var reserved = holds.Where(h => !h.Captured).Sum(h => h.AmountMinor);
-        var captured = holds.Where(h => h.Captured).Sum(h => h.AmountMinor);
-        return checked(reserved + Math.Max(0, captured - Shown(invoice.AnchorMinor, holds, state)));
+        var reserved = invoice.Holds.Where(h => !h.Captured && h.RunKey != exceptRunKey).Sum(h => h.AmountMinor);
+        var captured = invoice.Holds.Where(h => h.Captured).ToList();
+        return checked(reserved + Math.Max(0, captured.Sum(h => h.NetMinor) - Shown(invoice, captured, state)));
     }
 
     /// <summary>What the holds keep off each invoice the MMS reported, by upper-cased invoice number.</summary>
@@ -144,19 +179,68 @@ public static class HoldRules
         return seq == ledger.NextSeq ? ledger : ledger with { Invoices = invoices, NextSeq = seq, UpdatedAt = now };
     }
 
-    /// <summary>Drops a run's holds because its money never landed or went back (declined, stopped, refunded).</summary>
+    /// <summary>
+    /// Drops a run's reserved holds because its money never landed (declined, stopped, declined by staff). Captured
+    /// holds stay: money that was taken goes back only by <see cref="Reverse"/>, which says how much.
+    /// </summary>
     public static ClientLedger Release(ClientLedger ledger, string runKey, Instant now)
     {
-        if (!ledger.HoldsOf(runKey).Any())
+        if (!ledger.HoldsOf(runKey).Any(h => !h.Captured))
         {
             return ledger;
         }
 
         var invoices = ledger.Invoices
-            .Select(i => i.Holds.Any(h => h.RunKey == runKey) ? i with { Holds = i.Holds.Where(h => h.RunKey != runKey).ToList() } : i)
+            .Select(i => i.Holds.Any(h => h.RunKey == runKey && !h.Captured) ? i with { Holds = i.Holds.Where(h => h.RunKey != runKey || h.Captured).ToList() } : i)
             .Where(i => i.Holds.Count > 0)
             .ToList();
         return ledger with { Invoices = invoices, UpdatedAt = now };
+    }
+
+    /// <summary>
+    /// Money the run took for <paramref name="invoiceNumber"/> went back to the payer (refund, lost dispute, ACH return).
+    /// What the run still holds captured on the invoice is reduced by it at once, never below zero, and
+    /// <see cref="Reversal.Released"/> says by how much; the rest of the amount (all of it when the MMS had already shown
+    /// the payment and the hold is gone) is owed again only when the MMS shows the reversal, so it is left to the balance.
+    /// When other holds still anchor the invoice, that rest is kept as a <see cref="ReversalCredit"/> under the reversal's
+    /// payment reference, so that the balance rising by it is not taken for their payments being undone.
+    /// </summary>
+    /// <param name="ledger">The client's ledger.</param>
+    /// <param name="runKey">The run whose payment went back.</param>
+    /// <param name="invoiceNumber">The invoice it paid.</param>
+    /// <param name="amountMinor">How much of it went back on this invoice (positive).</param>
+    /// <param name="reference">The payment reference of the reversal posting (the firm records it in the MMS).</param>
+    /// <param name="now">When.</param>
+    public static Reversal Reverse(ClientLedger ledger, string runKey, string invoiceNumber, long amountMinor, string reference, Instant now)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(amountMinor);
+        var key = invoiceNumber.ToUpperInvariant();
+        var at = ledger.Invoices.ToList().FindIndex(i => i.InvoiceKey == key);
+        if (at < 0)
+        {
+            return new Reversal(ledger, 0);
+        }
+
+        var invoice = ledger.Invoices[at];
+        var left = amountMinor;
+        var holds = new List<Hold>(invoice.Holds.Count);
+        foreach (var hold in invoice.Holds.OrderByDescending(h => h.Seq))
+        {
+            var take = hold.RunKey == runKey && hold.Captured ? Math.Min(left, hold.NetMinor) : 0;
+            left -= take;
+            holds.Add(take == 0 ? hold : hold with { ReversedMinor = hold.ReversedMinor + take });
+        }
+
+        var released = amountMinor - left;
+        var next = invoice with { Holds = holds.OrderBy(h => h.Seq).ToList() };
+        if (left > 0 && next.Credits.All(c => !string.Equals(c.Reference, reference, StringComparison.OrdinalIgnoreCase)))
+        {
+            next = next with { Credits = [.. next.Credits, new ReversalCredit(runKey, reference, left, now)] };
+        }
+
+        var invoices = ledger.Invoices.ToList();
+        invoices[at] = next;
+        return new Reversal(ledger with { Invoices = invoices, UpdatedAt = now }, released);
     }
 
     /// <summary>The run's charge is made: its holds can now be shown by the MMS (by reference, charge id or balance).</summary>
@@ -182,35 +266,81 @@ public static class HoldRules
         };
     }
 
-    /// <summary>How much of the captured holds the MMS has shown: the balance drop since the anchor, or what it lists by reference.</summary>
-    private static long Shown(long anchor, IReadOnlyList<Hold> holds, MmsInvoiceState? state)
+    /// <summary>
+    /// At least how much of the captured holds' net money the MMS has shown. With no money gone back on the invoice: the
+    /// balance drop since the anchor, or the holds it lists by reference, whichever is more. Once money went back, the
+    /// balance change alone (with the reversal credits it lists added back): it is exact when the MMS changes only by
+    /// our payments and reversals, and negative when the MMS shows a reversal before its payment, while the references
+    /// it lists cannot say which reversals it shows already.
+    /// </summary>
+    private static long Shown(InvoiceHolds invoice, IReadOnlyList<Hold> captured, MmsInvoiceState? state)
     {
-        var byBalance = anchor - (state?.OutstandingMinor ?? 0);
-        var byReference = state is null ? 0 : holds.Where(h => h.Captured && IsListed(h, state)).Sum(h => h.AmountMinor);
+        var byBalance = invoice.AnchorMinor + ListedCredits(invoice, state) - (state?.OutstandingMinor ?? 0);
+        if (invoice.CarriedReversedMinor > 0 || invoice.Credits.Count > 0 || captured.Any(h => h.ReversedMinor > 0))
+        {
+            return byBalance;
+        }
+
+        var byReference = state is null ? 0 : captured.Where(h => IsListed(h, state)).Sum(h => h.AmountMinor);
         return Math.Max(0, Math.Max(byBalance, byReference));
     }
+
+    private static long ListedCredits(InvoiceHolds invoice, MmsInvoiceState? state) =>
+        state is null ? 0 : invoice.Credits.Where(c => state.References.Contains(c.Reference)).Sum(c => c.AmountMinor);
 
     private static bool IsListed(Hold hold, MmsInvoiceState state) =>
         (hold.Reference is not null && state.References.Contains(hold.Reference)) || (hold.ChargeId is not null && state.References.Contains(hold.ChargeId));
 
+    /// <remarks>
+    /// Every hold taken out moves the anchor down by its net money (or less, which only keeps more held), so that what
+    /// the balance change says about the holds that stay is unchanged.
+    /// </remarks>
     private static InvoiceHolds? Pruned(InvoiceHolds invoice, MmsInvoiceState? state)
     {
-        // Listed by reference: certainly shown, and inside the balance drop too; take them out of both.
-        var listed = state is null ? [] : invoice.Holds.Where(h => h.Captured && IsListed(h, state)).ToList();
-        var next = listed.Count == 0 ? invoice : invoice with
+        // Reversal credits the MMS lists: the balance rose by them; the anchor rises with it.
+        var credits = state is null ? [] : invoice.Credits.Where(c => state.References.Contains(c.Reference)).ToList();
+        var next = credits.Count == 0 ? invoice : invoice with
         {
-            AnchorMinor = invoice.AnchorMinor - listed.Sum(h => h.AmountMinor),
-            Holds = invoice.Holds.Except(listed).ToList(),
+            AnchorMinor = invoice.AnchorMinor + credits.Sum(c => c.AmountMinor),
+            Credits = invoice.Credits.Except(credits).ToList(),
         };
 
-        var captured = next.Holds.Where(h => h.Captured).Sum(h => h.AmountMinor);
-        var outstanding = state?.OutstandingMinor ?? 0;
-        if (captured > 0 && captured <= next.AnchorMinor - outstanding)
+        // Listed by reference: their payments are certainly shown, and inside the balance change too; take their net out
+        // of both. Their reversals may not be shown yet: they are carried.
+        var listed = state is null ? [] : next.Holds.Where(h => h.Captured && IsListed(h, state)).ToList();
+        if (listed.Count > 0)
         {
-            // Every captured hold is shown: keep only the reserved ones, anchored at the balance now.
-            next = next with { AnchorMinor = outstanding, Holds = next.Holds.Where(h => !h.Captured).ToList() };
+            next = next with
+            {
+                AnchorMinor = next.AnchorMinor - listed.Sum(h => h.NetMinor),
+                CarriedReversedMinor = next.CarriedReversedMinor + listed.Sum(h => h.ReversedMinor),
+                Holds = next.Holds.Except(listed).ToList(),
+            };
         }
 
-        return next.Holds.Count == 0 ? null : next;
+        var captured = next.Holds.Where(h => h.Captured).ToList();
+        var outstanding = state?.OutstandingMinor ?? 0;
+        var change = next.AnchorMinor - outstanding;
+        var gross = captured.Sum(h => h.AmountMinor);
+        var reversed = captured.Sum(h => h.ReversedMinor);
+        if (captured.Count > 0 && state is null)
+        {
+            // No longer outstanding in a scope that was read: the MMS shows them all.
+            next = next with { AnchorMinor = 0, CarriedReversedMinor = 0, Holds = next.Holds.Where(h => !h.Captured).ToList(), Credits = [] };
+        }
+        else if (captured.Count > 0 && change >= gross + next.CarriedReversedMinor)
+        {
+            // The balance fell by every payment and by no reversal: all payments are shown, none of the reversals yet.
+            // Keep only the reserved holds; the reversals stay carried in the anchor, so that the balance rising when the
+            // MMS shows them is not taken for later payments being undone. A larger drop is someone else's payment,
+            // taken for ours.
+            var carried = next.CarriedReversedMinor + reversed;
+            next = next with { AnchorMinor = outstanding + carried, CarriedReversedMinor = carried, Holds = next.Holds.Where(h => !h.Captured).ToList(), Credits = [] };
+        }
+        // Otherwise the balance cannot say which payments are shown (a reversal shown may hide a payment that is not): the
+        // holds stay, keeping off only what the balance change leaves unexplained, until it can or the MMS lists them.
+        // Without holds, an invoice stays only while a carried reversal may still raise the balance.
+        var settled = next.Holds.Count == 0 && (state is null || next.CarriedReversedMinor == 0 || next.AnchorMinor <= outstanding);
+        return settled ? null : next;
     }
 }

@@ -23,7 +23,9 @@ public sealed class RunAllocator(
     FirmSettingsCache firms,
     IClock clock,
     RunEngineOptions options,
-    ILogger<RunAllocator> logger)
+    ILogger<RunAllocator> logger,
+    Notifications.PayerNotices.PreChargeGate? notices = null,
+    MakeUp? makeUp = null)
 {
     /// <param name="context">The delivery.</param>
     /// <param name="prior">The stored run when this is a new attempt of a soft-declined run; null for a first run.</param>
@@ -47,9 +49,18 @@ public sealed class RunAllocator(
         }
 
         var s = schedule!.Value;
-        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
+        if (prior is null && context.Message.After is { } after && await WaitForEarlierRunAsync(context, settings, after, now, cancellationToken).ConfigureAwait(false) is { } wait)
         {
             return wait;
+        }
+
+        // A payer who gets pre-charge notices is never charged before the notice's lead has passed.
+        switch (notices is null ? null : await notices.CheckAsync(settings, s, context.Key, cancellationToken).ConfigureAwait(false))
+        {
+            case Notifications.PayerNotices.NoticeGateDecision.Held:
+                return RunStep.Done;
+            case Notifications.PayerNotices.NoticeGateDecision.Undeliverable undeliverable:
+                return await SaveAsync(context, prior, begun.Failed("notice_undeliverable", undeliverable.Why, now), [], cancellationToken).ConfigureAwait(false);
         }
 
         var charging = s.Charging ?? await ChargingAsync(context.FirmId, s, cancellationToken).ConfigureAwait(false);
@@ -63,11 +74,13 @@ public sealed class RunAllocator(
             MandateId = charging.MandateId,
             DepositKind = charging.DepositKind,
             ConnectedAccountId = charging.ConnectedAccountId,
+            Funding = charging.Funding,
         };
         AmountRule rule = AmountRule.PayAll;
         if (s.AmountRule == AmountRuleKind.UpTo)
         {
-            if (!AmountRule.TryUpTo(new Money(s.CapMinor ?? 0, s.Currency), out var upTo, out var error))
+            var cap = makeUp is null ? s.CapMinor ?? 0 : await makeUp.CapAsync(context.FirmId, s, context.Key.RunDate, context.Message.After, cancellationToken).ConfigureAwait(false);
+            if (!AmountRule.TryUpTo(new Money(cap, s.Currency), out var upTo, out var error))
             {
                 return await SaveAsync(context, prior, (begun with { Snapshot = snapshot }).Failed("invalid_amount_rule", $"The schedule's amount rule is invalid: {error}", now), [], cancellationToken).ConfigureAwait(false);
             }
@@ -101,7 +114,30 @@ public sealed class RunAllocator(
             return await SaveAsync(context, prior, failed, [], cancellationToken).ConfigureAwait(false);
         }
 
-        return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, cancellationToken).ConfigureAwait(false);
+        var surcharge = await SurchargeAsync(context.FirmId, settings, snapshot, cancellationToken).ConfigureAwait(false);
+        return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, surcharge, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The card surcharge rate of this run (docs/decisions/0037-trust-safe-surcharges.md): the firm's, for a credit card
+    /// into an operating account, unless the payer is in a jurisdiction the firm excludes (or unknown while it excludes any).
+    /// </summary>
+    private async Task<int> SurchargeAsync(string firmId, FirmSettings? settings, RunSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var firm = settings?.Surcharge();
+        string? jurisdiction = null;
+        if (firm is not null && firm.ExcludedJurisdictions.Count > 0 && snapshot.PaymentMethodKind == PaymentMethodKind.Card && snapshot.DepositKind == BankAccountKind.Operating)
+        {
+            jurisdiction = (await store.GetAsync<Payer>(firmId, snapshot.PayerId, cancellationToken).ConfigureAwait(false))?.Value.Jurisdiction;
+        }
+
+        var decision = Payments.Surcharges.Decide(firm, snapshot.PaymentMethodKind, snapshot.Funding, snapshot.DepositKind, jurisdiction);
+        if (firm is not null && !decision.Applies)
+        {
+            logger.LogInformation("No card surcharge for payer {PayerId}: {WhyNot}", snapshot.PayerId, decision.WhyNot);
+        }
+
+        return decision.BasisPoints;
     }
 
     /// <summary>Why staff stopped the run, if they did (paused, ended, skipped its date, changed its payment method).</summary>
@@ -142,7 +178,7 @@ public sealed class RunAllocator(
 
     private async Task<RunStep> AllocateAndCommitAsync(
         RunContext context, Stored<RunRecord>? prior, RunRecord begun, Schedule schedule, RunSnapshot snapshot, AmountRule rule,
-        IReadOnlyList<MmsScope> scopes, IReadOnlyList<MmsInvoice> invoices, FirmSettings? settings, LocalDate today, CancellationToken cancellationToken)
+        IReadOnlyList<MmsScope> scopes, IReadOnlyList<MmsInvoice> invoices, FirmSettings? settings, LocalDate today, int surchargeBasisPoints, CancellationToken cancellationToken)
     {
         var currency = schedule.Currency;
         var view = invoices.ToDictionary(i => i.Key, i => new MmsInvoiceState(i.OutstandingMinor, i.PaymentReferences.ToHashSet(StringComparer.OrdinalIgnoreCase)), StringComparer.Ordinal);
@@ -182,9 +218,9 @@ public sealed class RunAllocator(
                 case AllocationResult.Allocated allocated:
                     var lines = WithinClientLimit(allocated.Lines);
                     var runLines = lines.Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor,
-                        PaymentReference.For(context.RunKey, l.Invoice.InvoiceNumber))).ToList();
+                        PaymentReference.For(begun.ReferenceKey, l.Invoice.InvoiceNumber))).ToList();
                     var available = invoices.Sum(i => Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key)));
-                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now);
+                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now, surchargeBasisPoints);
                     if (Ceiling(settings, schedule, run.AmountMinor!.Value) is { } approval)
                     {
                         run = run.AwaitingApproval(approval, now);
@@ -278,10 +314,16 @@ public sealed class RunAllocator(
     /// Waits while the run sent just before this one (same schedule) has not begun or is between allocation and the end
     /// of its charge; a parked or finished run does not hold it up. Returns null when the run may go on.
     /// </summary>
-    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, LocalDate after, Instant now, CancellationToken cancellationToken)
+    private async Task<RunStep?> WaitForEarlierRunAsync(RunContext context, FirmSettings? settings, LocalDate after, Instant now, CancellationToken cancellationToken)
     {
         var earlier = await ledger.RunAsync(context.FirmId, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false);
         if (earlier is not null && !earlier.Value.BlocksLaterRuns)
+        {
+            return null;
+        }
+
+        // An earlier run held back by its pre-charge notice's lead is parked, not charging: this run goes on to its own notice.
+        if (earlier is null && notices is not null && await notices.HoldsBackAsync(settings, context.Key.ScheduleId, after, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

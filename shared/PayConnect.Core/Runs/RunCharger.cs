@@ -21,6 +21,7 @@ namespace PayConnect.Runs;
 public sealed class RunCharger(
     IRecordStore store,
     RunLedger ledger,
+    Reversals.ChargeIndex chargeIndex,
     IPaymentGateway gateway,
     DeclinePolicy declinePolicy,
     RunRetries retries,
@@ -130,9 +131,19 @@ public sealed class RunCharger(
     private async Task<RunStep> PostInSpanAsync(RunContext context, Stored<RunRecord> run, ChargeApproved? approved, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
+        if (run.Value.State != RunState.Charged)
+        {
+            // Before the run records the charge: every charged run can be found from the gateway's events about it.
+            await chargeIndex.RecordAsync(new Reversals.ChargeIndexEntry(approved!.ChargeId, context.FirmId, run.Value.ScheduleId, run.Value.RunDate, now), cancellationToken).ConfigureAwait(false);
+        }
+
         var charged = run.Value.State == RunState.Charged ? run.Value : run.Value.Charged(approved!.ChargeId, approved.SettlementPending, now);
         var references = charged.Lines.ToDictionary(l => l.InvoiceNumber.ToUpperInvariant(), l => l.Reference, StringComparer.Ordinal);
         var postings = charged.Lines.Select(l => Posting(charged, l, now)).ToList();
+        if (charged.SurchargeMinor > 0)
+        {
+            postings.Add(SurchargePosting(charged, now));
+        }
         var clients = charged.Lines.Select(l => l.ClientNumber).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
         if (postings.Count + clients.Count + 1 > 100)
@@ -321,8 +332,34 @@ public sealed class RunCharger(
             ["attempt"] = r.Attempt.ToString(CultureInfo.InvariantCulture),
         });
 
+    /// <summary>The run's card surcharge: its own posting into the (operating) deposit account, on no invoice.</summary>
+    private static Posting SurchargePosting(RunRecord r, Instant now) => new(
+        Postings.Posting.SurchargeIdOf(r.ScheduleId, r.RunDate, r.Presentment),
+        Postings.Posting.SurchargeInvoice,
+        r.Lines[0].ClientNumber,
+        string.Empty,
+        r.SurchargeMinor,
+        r.Currency!,
+        r.RunKey,
+        r.RunDate,
+        r.ScheduleId,
+        r.Snapshot!.PayerId,
+        r.ChargeId!,
+        r.Snapshot.BankAccountId,
+        r.Snapshot.ArMessage,
+        PostingState.Pending,
+        1,
+        [new PostingAudit(1, "Created", null, PostingState.Pending, Actor, now, null)],
+        now,
+        now)
+    {
+        Kind = PostingKind.Surcharge,
+        Reference = r.SurchargeReference,
+        SettlementPending = r.SettlementPending,
+    };
+
     private static Posting Posting(RunRecord r, RunLine line, Instant now) => new(
-        Postings.Posting.IdOf(line.InvoiceNumber, r.ScheduleId, r.RunDate),
+        Postings.Posting.IdOf(line.InvoiceNumber, r.ScheduleId, r.RunDate, r.Presentment),
         line.InvoiceNumber,
         line.ClientNumber,
         line.MatterNumber,

@@ -21,8 +21,27 @@ public sealed class RunFollowUp(
     FirmSettingsCache firms,
     IClock clock,
     OutboxOptions outboxOptions,
-    ILogger<RunFollowUp> logger)
+    Reversals.ChargedRunNotices notices,
+    ILogger<RunFollowUp> logger,
+    Notifications.PayerNotices.PaymentReceipts? receipts = null,
+    Notifications.PayerNotices.RunDigest? digest = null,
+    NotificationLinks? links = null)
 {
+    /// <summary>A posted run's receipt (once), then the end of its schedule if it was the last run.</summary>
+    public async Task<RunStep> PostedAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
+    {
+        if (Reversals.ChargedRunNotices.Owed(run.Value).Count > 0)
+        {
+            var sent = await notices.SendOwedAsync(context.FirmId, run, cancellationToken).ConfigureAwait(false);
+            if (!ReferenceEquals(sent, run))
+            {
+                return new RunStep.Next(sent);
+            }
+        }
+
+        return await CompleteScheduleAsync(context, run, cancellationToken).ConfigureAwait(false);
+    }
+
     private static readonly LocalDateTimePattern When = LocalDateTimePattern.CreateWithInvariantCulture("uuuu'-'MM'-'dd HH':'mm");
 
     /// <summary>Puts the run's notification in the outbox once (enqueueing is idempotent; the run remembers it did).</summary>
@@ -58,7 +77,7 @@ public sealed class RunFollowUp(
                 InvoiceCount = r.Lines.Count,
             };
             await outbox.EnqueueAsync(context.FirmId, type, context.RunKey,
-                (id, to) => AwaitingApprovalEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl), cancellationToken).ConfigureAwait(false);
+                (id, to) => AwaitingApprovalEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl, links?.ForStaff(context.FirmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -74,13 +93,18 @@ public sealed class RunFollowUp(
                 ScheduleName = scheduleName,
                 RunDate = r.RunDate,
                 AmountAttempted = r.AmountMinor is { } minor && r.Currency is { } currency ? new Money(minor, currency) : null,
+                Surcharge = r.SurchargeMinor > 0 && r.Currency is { } surchargeCurrency ? new Money(r.SurchargeMinor, surchargeCurrency) : null,
                 FailureReason = r.FailureReason ?? "The run could not complete.",
                 Attempts = r.Events.Where(e => e.What is "Declined" or "MmsUnavailable" or "Parked").Select(e => Describe(e, zone)).ToList(),
                 PaymentMethodLabel = method?.Value.DisplayName,
                 PaymentMethodLast4 = method?.Value.Last4 is { Length: 4 } last4 && last4.All(char.IsAsciiDigit) ? last4 : null,
             };
             await outbox.EnqueueAsync(context.FirmId, type, context.RunKey,
-                (id, to) => FailedAutoPayEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl), cancellationToken).ConfigureAwait(false);
+                (id, to) => FailedAutoPayEmail.Compose(id, [to], details, outboxOptions.PortalBaseUrl, links?.ForStaff(context.FirmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
+            if (digest is not null)
+            {
+                await digest.RecordAsync(context.FirmId, settings, r, scheduleName, payerName, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var marked = r.MarkNotified(type, clock.GetCurrentInstant());
@@ -96,6 +120,15 @@ public sealed class RunFollowUp(
     public async Task<RunStep> CompleteScheduleAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
     {
         var r = run.Value;
+        if (receipts is not null && r.State == RunState.Posted && !r.Notified.Contains(NotificationTypes.PaymentReceipt))
+        {
+            // The payer's receipt, the firm's digest and the authorization's retention, once; then the schedule's end.
+            await receipts.PostedAsync(context.FirmId, r, context.ScheduleRead ? context.Schedule?.Value : null, cancellationToken).ConfigureAwait(false);
+            var receipted = r.MarkNotified(NotificationTypes.PaymentReceipt, clock.GetCurrentInstant());
+            var etag = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(receipted, run.ETag)], cancellationToken).ConfigureAwait(false);
+            return new RunStep.Next(new Stored<RunRecord>(receipted, etag[0]!));
+        }
+
         for (var round = 0; round < 3; round++)
         {
             // The schedule as this delivery read it is enough to see that more runs are coming; an end is written

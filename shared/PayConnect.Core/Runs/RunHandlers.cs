@@ -14,7 +14,7 @@ namespace PayConnect.Runs;
 /// <param name="RunKey">firmId/scheduleId/yyyy-MM-dd.</param>
 /// <param name="ScheduleId">The schedule.</param>
 /// <param name="RunDate">The occurrence date, in the firm's time zone.</param>
-/// <param name="State">Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed or Skipped.</param>
+/// <param name="State">Allocated, AwaitingApproval, Charged, Posted, NothingDue, AwaitingRetry, Failed, Skipped or Returned.</param>
 /// <param name="Attempt">The charge attempt (1, or more after soft declines).</param>
 /// <param name="Lines">The invoices the run pays, oldest first, with each payment reference.</param>
 /// <param name="AmountMinor">The run's charge, in minor units.</param>
@@ -33,6 +33,12 @@ namespace PayConnect.Runs;
 /// <param name="BankAccountId">The deposit account.</param>
 /// <param name="CreatedAt">When the run was first recorded.</param>
 /// <param name="UpdatedAt">When it last changed.</param>
+/// <param name="SurchargeMinor">The card surcharge charged on top of the invoices (its own line and posting; no invoice's money).</param>
+/// <param name="SettledAt">When the bank (ACH) debit settled.</param>
+/// <param name="Presentment">How many times a returned bank debit was presented again (0 for the original).</param>
+/// <param name="Refunds">Refunds of the charge, with how each splits over the invoices.</param>
+/// <param name="Dispute">The dispute (chargeback) of the charge, if any.</param>
+/// <param name="Returns">Returns of the bank debit (NACHA code) and whether it is presented again.</param>
 public sealed record RunView(
     string RunKey,
     string ScheduleId,
@@ -55,18 +61,35 @@ public sealed record RunView(
     string? PaymentMethodId,
     string? BankAccountId,
     Instant CreatedAt,
-    Instant UpdatedAt) : IExample<RunView>
+    Instant UpdatedAt,
+    long SurchargeMinor,
+    Instant? SettledAt,
+    int Presentment,
+    IReadOnlyList<RunRefund> Refunds,
+    RunDispute? Dispute,
+    IReadOnlyList<RunReturn> Returns) : IExample<RunView>
 {
     public static RunView Example => new(
         "smith-jones/as_0195f1c2a3b4/2026-03-02", "as_0195f1c2a3b4", new LocalDate(2026, 3, 2), RunState.Posted, 1,
         [new RunLine("INV-1001", "C-100", "M-100-1", 120000, 120000, "PC-7KQ2MZ9WXA")], 120000, "USD", "pi_3Pq1", false,
         null, null, null, null, null, null, [new RunEvent(Instant.FromUtc(2026, 3, 2, 15, 0), "Charged", null, "Charge approved.", 120000, 1)],
-        "py_0195f1c2a3b4", "pm_0195f1c2a3b4", "ba_0195f1c2a3b4", Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+        "py_0195f1c2a3b4", "pm_0195f1c2a3b4", "ba_0195f1c2a3b4", Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0),
+        0, null, 0,
+        [new RunRefund("refund/5f0c2d1e9a8b7c6d5f0c2d1e9a8b7c6d", 10000, RefundStatus.Succeeded, Instant.FromUtc(2026, 3, 9, 15, 0))
+        {
+            RefundId = "re_3Pq1",
+            RequestedBy = "staff@smith-jones.example",
+            Reason = "Billed twice for the March hearing.",
+            Lines = [new ReversalLine("INV-1001", "C-100", "M-100-1", 10000, "PC-4HX8RQ2MWA") { ReleasedMinor = 10000 }],
+            Reversed = true,
+        }],
+        null, []);
 
     public static RunView Of(RunRecord r) => new(
         r.RunKey, r.ScheduleId, r.RunDate, r.State, r.Attempt, r.Lines, r.AmountMinor, r.Currency, r.ChargeId, r.SettlementPending,
         r.FailureCode, r.FailureReason, r.SkippedBy, r.RetryOn, r.ParkedUntil, r.Approval, r.Events,
-        r.Snapshot?.PayerId, r.Snapshot?.PaymentMethodId, r.Snapshot?.BankAccountId, r.CreatedAt, r.UpdatedAt);
+        r.Snapshot?.PayerId, r.Snapshot?.PaymentMethodId, r.Snapshot?.BankAccountId, r.CreatedAt, r.UpdatedAt,
+        r.SurchargeMinor, r.SettledAt, r.Presentment, r.Refunds, r.Dispute, r.Returns);
 }
 
 /// <summary>

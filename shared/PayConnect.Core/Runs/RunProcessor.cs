@@ -113,6 +113,8 @@ public sealed class RunProcessor(
                 {
                     null => await allocator.AllocateAsync(context, null, cancellationToken).ConfigureAwait(false),
                     RunState.AwaitingRetry => await RetryIfDueAsync(context, run, cancellationToken).ConfigureAwait(false),
+                    RunState.Returned when run.Value.RetryOn is not null => await RetryIfDueAsync(context, run, cancellationToken).ConfigureAwait(false),
+                    RunState.Posted => await followUp.PostedAsync(context, run, cancellationToken).ConfigureAwait(false),
                     RunState.Allocated => await charger.ChargeAsync(context, run, cancellationToken).ConfigureAwait(false),
                     RunState.Charged => await charger.PostAsync(context, run, null, cancellationToken).ConfigureAwait(false),
                     RunState.AwaitingApproval => await followUp.NotifyAsync(context, run, cancellationToken).ConfigureAwait(false),

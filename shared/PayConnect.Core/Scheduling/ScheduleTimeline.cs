@@ -91,10 +91,16 @@ public sealed record ScheduleTimeline(
         : ScheduleLifetime.NoEnrollments;
 
     /// <summary>
-    /// Exclusive end of a one-year lifetime: <c>FirstRunDate.PlusYears(1)</c> (Feb 29 → Feb 28 of the next year); only
-    /// occurrences strictly before it run. Null when the lifetime has no date cap.
+    /// The exclusive end of a one-year lifetime that was re-authorized (a year from the run after the re-authorization);
+    /// null means the first authorization's year. Only used with <see cref="ScheduleLifetime.OneYear"/>.
     /// </summary>
-    public LocalDate? LifetimeEnd => Lifetime == ScheduleLifetime.OneYear ? FirstRunDate.PlusYears(1) : null;
+    public LocalDate? AuthorizedUntil { get; init; }
+
+    /// <summary>
+    /// Exclusive end of a one-year lifetime: <see cref="AuthorizedUntil"/>, or else <c>FirstRunDate.PlusYears(1)</c>
+    /// (Feb 29 → Feb 28 of the next year); only occurrences strictly before it run. Null when the lifetime has no date cap.
+    /// </summary>
+    public LocalDate? LifetimeEnd => Lifetime == ScheduleLifetime.OneYear ? AuthorizedUntil ?? FirstRunDate.PlusYears(1) : null;
 
     /// <summary>True when eligible occurrences are actually run: Active, enrolled, and not a paid-off payment plan.</summary>
     public bool IsRunning =>

@@ -71,6 +71,9 @@ public static class AppSettings
     [Setting(SettingScope.Platform, "Name of the app, set by App Service / Functions; its presence means the app runs in Azure.")]
     public const string WebsiteSiteName = "WEBSITE_SITE_NAME";
 
+    [Setting(SettingScope.Platform, "The app's default host name, set by App Service / Functions; the unsubscribe links use it when Notifications__PublicBaseUrl is empty.")]
+    public const string WebsiteHostName = "WEBSITE_HOSTNAME";
+
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the fan-out timer.", ReadBy = SettingReader.FunctionsHost)]
     public const string FanOutSchedule = "FanOutSchedule";
 
@@ -82,6 +85,12 @@ public static class AppSettings
 
     [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the email outbox sender.", ReadBy = SettingReader.FunctionsHost)]
     public const string EmailOutboxSchedule = "EmailOutboxSchedule";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the payer notices: pre-charge notices and expiry warnings.", ReadBy = SettingReader.FunctionsHost)]
+    public const string PayerNoticesSchedule = "PayerNoticesSchedule";
+
+    [Setting(SettingScope.Everywhere, "NCRONTAB (six fields, UTC) of the daily run summary (each firm's digest goes once its day is over).", ReadBy = SettingReader.FunctionsHost)]
+    public const string RunSummarySchedule = "RunSummarySchedule";
 
     [Setting(SettingScope.Everywhere, "Seconds one drain invocation may spend receiving runs.")]
     public const string RunDrainTimeBudgetSeconds = "RunDrain__TimeBudgetSeconds";
@@ -115,6 +124,9 @@ public static class AppSettings
 
     [Setting(SettingScope.LocalOnly, "Stripe API base URL override (tests point it at a local server).")]
     public const string GatewayStripeApiBase = "Gateway__StripeApiBase";
+
+    [Setting(SettingScope.Everywhere, "Signing secret (whsec_...) of the gateway-events endpoint: Stripe's webhook secret (a Key Vault reference in Azure); the sandbox signs with it locally (a development secret when empty).")]
+    public const string GatewayWebhookSecret = "Gateway__WebhookSecret";
 
     [Setting(SettingScope.Everywhere, "Platform application fee on operating-account charges, in basis points (0-1000); trust charges never carry one.")]
     public const string GatewayOperatingFeeBasisPoints = "Gateway__OperatingFeeBasisPoints";
@@ -154,4 +166,10 @@ public static class AppSettings
 
     [Setting(SettingScope.Everywhere, "Base URL of the staff portal, used for links in emails.")]
     public const string EmailPortalBaseUrl = "Email__PortalBaseUrl";
+
+    [Setting(SettingScope.Everywhere, "Secret (32+ characters) that signs the unsubscribe links in emails; a Key Vault reference in Azure.")]
+    public const string NotificationsUnsubscribeKey = "Notifications__UnsubscribeKey";
+
+    [Setting(SettingScope.Everywhere, "Public base URL of the API (the function app) for the unsubscribe links in emails; empty means https://WEBSITE_HOSTNAME in Azure, http://localhost:7071 locally.")]
+    public const string NotificationsPublicBaseUrl = "Notifications__PublicBaseUrl";
 }

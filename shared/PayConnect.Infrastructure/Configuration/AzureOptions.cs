@@ -34,6 +34,10 @@ public sealed class AzureOptions
     [ConfigurationKeyName(AppSettings.WebsiteSiteName)]
     public string? WebsiteSiteName { get; set; }
 
+    /// <summary><c>WEBSITE_HOSTNAME</c>, set by App Service / Functions to the app's default host name (name.azurewebsites.net).</summary>
+    [ConfigurationKeyName(AppSettings.WebsiteHostName)]
+    public string? WebsiteHostName { get; set; }
+
     /// <summary>True on an App Service / Functions instance in Azure.</summary>
     public bool RunsInAzure => !string.IsNullOrWhiteSpace(WebsiteInstanceId) || !string.IsNullOrWhiteSpace(WebsiteSiteName);
 

@@ -29,6 +29,7 @@ public static class SettingsBinding
         (typeof(GatewayOptions), GatewayOptions.SectionName),
         (typeof(DeclineOptions), DeclineOptions.SectionName),
         (typeof(EmailOptions), EmailOptions.SectionName),
+        (typeof(Notifications.NotificationsOptions), Notifications.NotificationsOptions.SectionName),
     ];
 
     /// <summary>

@@ -16,7 +16,8 @@ public enum GatewayKind
 
 /// <summary>
 /// Settings of the payment gateway, bound from the <c>Gateway</c> section (app settings <c>Gateway__Kind</c>,
-/// <c>Gateway__StripeApiKey</c>, <c>Gateway__StripeApiBase</c>, <c>Gateway__OperatingFeeBasisPoints</c>).
+/// <c>Gateway__StripeApiKey</c>, <c>Gateway__StripeApiBase</c>, <c>Gateway__OperatingFeeBasisPoints</c>,
+/// <c>Gateway__WebhookSecret</c>).
 /// </summary>
 public sealed class GatewayOptions
 {
@@ -30,6 +31,18 @@ public sealed class GatewayOptions
 
     /// <summary>Overrides https://api.stripe.com; tests point it at a local server. Empty means Stripe's default.</summary>
     public string? StripeApiBase { get; set; }
+
+    /// <summary>
+    /// The signing secret (<c>whsec_…</c>) of the gateway-events endpoint: Stripe's webhook endpoint secret, a Key Vault
+    /// reference in Azure. With the sandbox, what it signs its events with (a local development secret when unset).
+    /// </summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>The secret events are checked with: the configured one, or the sandbox's development secret.</summary>
+    public string? EffectiveWebhookSecret =>
+        !string.IsNullOrWhiteSpace(WebhookSecret) ? WebhookSecret.Trim()
+        : EffectiveKind == GatewayKind.Sandbox ? Sandbox.SandboxPaymentGateway.DevelopmentWebhookSecret
+        : null;
 
     /// <summary>The gateway in use: <see cref="Kind"/>, Sandbox when unset.</summary>
     public GatewayKind EffectiveKind => Kind ?? GatewayKind.Sandbox;
@@ -72,6 +85,15 @@ public sealed class GatewayOptions
             else if (StripeApiKey.Any(char.IsWhiteSpace))
             {
                 errors.Add("Gateway__StripeApiKey must not contain whitespace.");
+            }
+
+            if (string.IsNullOrWhiteSpace(WebhookSecret))
+            {
+                errors.Add("Gateway__WebhookSecret is required when Gateway__Kind is Stripe: without it no refund, dispute or ACH return can be verified.");
+            }
+            else if (WebhookSecret.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase))
+            {
+                errors.Add("Gateway__WebhookSecret is an unresolved Key Vault reference: add the GatewayWebhookSecret secret (docs/deploy.md) and restart the app.");
             }
 
             if (!string.IsNullOrWhiteSpace(StripeApiBase)

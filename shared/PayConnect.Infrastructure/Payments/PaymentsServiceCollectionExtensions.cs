@@ -25,7 +25,11 @@ public static class PaymentsServiceCollectionExtensions
         services.TryAddSingleton(sp => new DeclinePolicy(sp.GetRequiredService<IOptions<DeclineOptions>>().Value));
 
         // One instance: its memory of idempotency keys and charges is the whole point.
-        services.TryAddSingleton(sp => new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>(), sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Fees()));
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return new SandboxPaymentGateway(sp.GetService<ILogger<SandboxPaymentGateway>>(), options.Fees(), sp.GetService<NodaTime.IClock>(), options.EffectiveWebhookSecret);
+        });
         services.TryAddSingleton<IPaymentGateway>(sp =>
         {
             var gateway = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
@@ -40,6 +44,17 @@ public static class PaymentsServiceCollectionExtensions
                     sp.GetService<ILogger<StripePaymentGateway>>()),
                 _ => sp.GetRequiredService<SandboxPaymentGateway>(),
             };
+        });
+
+        // The gateway's event deliveries: Stripe's webhook format and signature, for Stripe and for the sandbox alike.
+        services.TryAddSingleton<IGatewayEventReader>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return new StripeEventReader(
+                options.EffectiveKind == GatewayKind.Stripe ? "stripe" : "sandbox",
+                options.EffectiveWebhookSecret,
+                sp.GetService<NodaTime.IClock>() ?? NodaTime.SystemClock.Instance,
+                sp.GetService<ILogger<StripeEventReader>>());
         });
 
         // What a payment method token must look like: the gateway's own shape (checked when a method is saved).

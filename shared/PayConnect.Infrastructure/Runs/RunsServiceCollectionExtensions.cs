@@ -43,6 +43,13 @@ public static class RunsServiceCollectionExtensions
         services.TryAddSingleton<OutboxSender>();
         services.TryAddSingleton<PostingHandlers>();
         services.TryAddSingleton<RunHandlers>();
+
+        // Money after the charge: gateway events, refunds, disputes, ACH settlement and returns.
+        services.TryAddSingleton<PayConnect.Reversals.ChargeIndex>();
+        services.TryAddSingleton<PayConnect.Reversals.MoneyBack>();
+        services.TryAddSingleton<PayConnect.Reversals.ChargedRunNotices>();
+        services.TryAddSingleton<PayConnect.Reversals.GatewayEventHandler>();
+        services.TryAddSingleton<PayConnect.Reversals.RefundHandlers>();
         return services;
     }
 }

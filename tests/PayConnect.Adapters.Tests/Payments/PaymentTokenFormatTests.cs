@@ -57,6 +57,7 @@ public sealed class PaymentTokenFormatTests
         {
             ["Gateway:Kind"] = kind,
             ["Gateway:StripeApiKey"] = "sk_test_local",
+            ["Gateway:WebhookSecret"] = "whsec_test_local",
         }).Build();
         using var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration).AddPayConnectPayments().BuildServiceProvider();
 

@@ -55,6 +55,7 @@ public class PaymentsRegistrationTests
         using var provider = Provider(
             (AppSettings.GatewayKind, "Stripe"),
             (AppSettings.GatewayStripeApiKey, "sk_test_from_settings"),
+            (AppSettings.GatewayWebhookSecret, "whsec_test_from_settings"),
             (AppSettings.GatewayStripeApiBase, server.BaseUrl));
 
         var gateway = provider.GetRequiredService<IPaymentGateway>();

@@ -18,10 +18,12 @@ public sealed class AccessTests(Emulators emulators) : ConnectApiTestBase(emulat
     }
 
     [Fact]
-    public void EveryHttpFunctionButHealthAndOpenApi_IsScopedToAFirm()
+    public void EveryHttpFunctionButHealthOpenApiSignedGatewayEventsAndUnsubscribeLinks_IsScopedToAFirm()
     {
+        // Gateway events carry no identity: each is accepted only when signed with the webhook secret (GatewayEventsEngineTests).
+        // The unsubscribe page and its button act only on what the link's signed token names (AuthorizationLifecycleTests).
         var unscoped = HttpFunction.All.Where(f => !f.Route.StartsWith("firms/{firmId}", StringComparison.Ordinal)).Select(f => f.Name).Order().ToList();
-        Assert.Equal(["GetOpenApi", "Health"], unscoped);
+        Assert.Equal(["GetOpenApi", "Health", "ReceiveGatewayEvent", "ShowUnsubscribe", "Unsubscribe"], unscoped);
     }
 
     [Theory]

@@ -24,8 +24,9 @@ public sealed class IndexFaultTests(Emulators emulators)
         await using var h = await StartAsync(emulators, faulty: true);
         var party = await h.PartyAsync();
 
-        // With an Idempotency-Key a create is three writes (the key, the schedule, the result). After a crash the key
-        // stays taken by the request that never finished, so that client retries with a new one.
+        // With an Idempotency-Key a create is five writes (the key, the schedule, its authorization's two retained
+        // records, the result). After a crash the key stays taken by the request that never finished, so that client
+        // retries with a new one.
         Task<HttpResponseData> Create(string key) =>
             h.Client.Post($"/api/firms/{Firm}/payers/{party.PayerId}/schedules", h.ScheduleBody(party, new { kind = "Monthly" }, "2026-03-10"),
                 new Dictionary<string, string> { ["Idempotency-Key"] = key });
@@ -33,7 +34,7 @@ public sealed class IndexFaultTests(Emulators emulators)
         var created = new List<string> { Ok(await Create(Guid.NewGuid().ToString("N")), 201).Json!["id"]!.GetValue<string>() };
         var writes = h.Faults.Writes;
         h.Faults.Disarm();
-        Assert.Equal(3, writes);
+        Assert.Equal(5, writes);
         await h.EnrolAsync(created[0], party);
         for (var n = 1; n <= writes; n++)
         {

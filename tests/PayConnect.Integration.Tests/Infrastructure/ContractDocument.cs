@@ -49,7 +49,7 @@ public static class ContractDocument
         var mediaType = (response.ContentType ?? string.Empty).Split(';')[0].Trim();
         var media = content[mediaType];
         Assert.True(media is not null, $"{operationId} {status} answered {mediaType}; documented: {string.Join(", ", content.Select(c => c.Key))}");
-        if (media!["schema"] is JsonObject schema)
+        if (media!["schema"] is JsonObject schema && mediaType != "text/html")
         {
             var errors = Validate(schema, JsonDocument.Parse(response.Body).RootElement);
             Assert.True(errors.Count == 0, $"{operationId} {status} does not match its schema: {string.Join("; ", errors)}\n{response.Body}");

@@ -34,6 +34,7 @@ public sealed class TestHost : IAsyncDisposable
             [AppSettings.EmailTransport] = "Sink",
             [AppSettings.EmailSenderAddress] = "DoNotReply@payconnect.test",
             [AppSettings.EmailSinkDirectory] = Path.Combine(Path.GetTempPath(), "payconnect-mail", TablePrefix),
+            [AppSettings.NotificationsUnsubscribeKey] = "integration-tests-unsubscribe-signing-key-" + TablePrefix,
         };
         settings?.Invoke(values);
         Settings = values;

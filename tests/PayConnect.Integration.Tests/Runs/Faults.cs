@@ -97,6 +97,10 @@ public sealed class CrashAfterChargeGateway(IPaymentGateway inner) : IPaymentGat
 
     public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
         inner.FindChargeAsync(lookup, cancellationToken);
+
+    public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+    public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
 }
 
 /// <summary>An MMS that does not answer.</summary>
@@ -146,4 +150,8 @@ public sealed class UnreachableGateway(IPaymentGateway inner, int failures) : IP
         _calls < failures
             ? throw new GatewayUnavailableException("Connection timed out (injected).")
             : inner.FindChargeAsync(lookup, cancellationToken);
+
+    public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+    public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
 }

@@ -129,5 +129,9 @@ public sealed class GatewayOutcomeTests(Emulators emulators) : RunTestBase(emula
 
             return found;
         }
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+        public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
     }
 }

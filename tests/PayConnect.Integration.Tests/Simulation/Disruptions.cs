@@ -119,5 +119,11 @@ public sealed class SwitchableGateway
 
         public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
             owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.FindChargeAsync(lookup, cancellationToken);
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) =>
+            owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.RefundAsync(request, cancellationToken);
+
+        public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) =>
+            owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.RecoverChargebackAsync(request, cancellationToken);
     }
 }

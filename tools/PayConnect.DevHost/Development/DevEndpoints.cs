@@ -6,12 +6,16 @@ using NodaTime.Text;
 using Microsoft.Extensions.Options;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Email;
+using PayConnect.Infrastructure.Payments;
+using PayConnect.Infrastructure.Payments.Sandbox;
 
 namespace PayConnect.DevHost.Development;
 
 /// <summary>
 /// Development-only endpoints the dev host maps itself (they are not functions, so they never reach
-/// functions.metadata or Azure): the adjustable clock, timers on request, and the local mail sink.
+/// functions.metadata or Azure): the adjustable clock, timers on request, the local mail sink, and what happens at the
+/// sandbox gateway after a charge (a refund started in its dashboard, a dispute, an ACH settlement or return), each
+/// delivered as the signed event Stripe would send, through the real <c>/api/gateway/sandbox/events</c> endpoint.
 /// </summary>
 public static class DevEndpoints
 {
@@ -28,7 +32,96 @@ public static class DevEndpoints
         dev.MapPost("/timers/{functionName}/run", RunTimerAsync);
         dev.MapGet("/mail", (IOptions<EmailOptions> email, CancellationToken ct) => ListMailAsync(email.Value, ct));
         dev.MapGet("/mail/{file}", (string file, string? format, IOptions<EmailOptions> email, CancellationToken ct) => ReadMailAsync(email.Value, file, format, ct));
+
+        var gateway = dev.MapGroup("/gateway");
+        gateway.MapGet("/events", (SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options) =>
+            NotSandbox(options.Value) ?? Results.Json(new { items = sandbox.Events.Select(e => new { id = e.Id, type = e.Type }) }));
+        gateway.MapPost("/events/{eventId}/deliver", async (string eventId, HttpRequest request, SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            NotSandbox(options.Value) ?? (sandbox.Events.FirstOrDefault(e => e.Id == eventId) is { } known
+                ? await DeliverAsync(request, known, ct)
+                : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such event", detail: $"The sandbox produced no event {eventId}.")));
+        gateway.MapPost("/charges/{chargeId}/refund", (string chargeId, HttpRequest request, SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ProduceAsync(request, options.Value, body => sandbox.RefundInDashboard(chargeId, Long(body, "amountMinor")), ct));
+        gateway.MapPost("/charges/{chargeId}/dispute", (string chargeId, HttpRequest request, SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ProduceAsync(request, options.Value, body => Text(body, "status") switch
+            {
+                "won" => sandbox.CloseDispute(chargeId, won: true),
+                "lost" => sandbox.CloseDispute(chargeId, won: false),
+                "opened" => sandbox.OpenDispute(chargeId, Long(body, "amountMinor"), Text(body, "reason") ?? "fraudulent"),
+                _ => throw new ArgumentException("""Send { "status": "opened" | "won" | "lost" } (and optionally "amountMinor", "reason" when opening)."""),
+            }, ct));
+        gateway.MapPost("/charges/{chargeId}/ach-settled", (string chargeId, HttpRequest request, SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ProduceAsync(request, options.Value, _ => sandbox.SettleAch(chargeId), ct));
+        gateway.MapPost("/charges/{chargeId}/ach-return", (string chargeId, HttpRequest request, SandboxPaymentGateway sandbox, IOptions<GatewayOptions> options, CancellationToken ct) =>
+            ProduceAsync(request, options.Value, body => Text(body, "code") is { } code && PayConnect.Payments.AchReturnCodes.IsReturnCode(code.Trim().ToUpperInvariant())
+                ? sandbox.ReturnAch(chargeId, code)
+                : throw new ArgumentException("""Send { "code": "R01" } (a NACHA return code, R01 to R85)."""), ct));
     }
+
+    /// <summary>Lets the sandbox produce an event (reading an optional JSON body), then delivers it to the app's event endpoint.</summary>
+    private static async Task<IResult> ProduceAsync(HttpRequest request, GatewayOptions options, Func<JsonElement, SandboxEvent> produce, CancellationToken ct)
+    {
+        if (NotSandbox(options) is { } refused)
+        {
+            return refused;
+        }
+
+        JsonElement body = default;
+        if (request.ContentLength is > 0)
+        {
+            try
+            {
+                body = await request.ReadFromJsonAsync<JsonElement>(ct);
+            }
+            catch (JsonException)
+            {
+                return Invalid("body", "Send a JSON object (or no body).");
+            }
+        }
+
+        SandboxEvent produced;
+        try
+        {
+            produced = produce(body);
+        }
+        catch (KeyNotFoundException ex)
+        {
+            return Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such charge", detail: ex.Message);
+        }
+        catch (Exception ex) when (ex is ArgumentException or PayConnect.Payments.RefundRefusedException)
+        {
+            return Invalid("body", ex.Message);
+        }
+
+        return await DeliverAsync(request, produced, ct);
+    }
+
+    /// <summary>POSTs a sandbox event, signed, to this host's own gateway-events endpoint, and answers with what it said.</summary>
+    private static async Task<IResult> DeliverAsync(HttpRequest request, SandboxEvent produced, CancellationToken ct)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri($"{request.Scheme}://{request.Host}") };
+        using var content = new StringContent(produced.Payload, System.Text.Encoding.UTF8, "application/json");
+        content.Headers.TryAddWithoutValidation("Stripe-Signature", produced.Signature);
+        using var response = await client.PostAsync("/api/gateway/sandbox/events", content, ct);
+        var answer = await response.Content.ReadAsStringAsync(ct);
+        return Results.Json(new
+        {
+            eventId = produced.Id,
+            type = produced.Type,
+            deliveredStatus = (int)response.StatusCode,
+            delivered = JsonDocument.Parse(answer.Length == 0 ? "null" : answer).RootElement,
+        });
+    }
+
+    private static IResult? NotSandbox(GatewayOptions options) => options.EffectiveKind == GatewayKind.Sandbox
+        ? null
+        : Results.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not the sandbox gateway", detail: "These endpoints drive the sandbox gateway only (Gateway__Kind=Sandbox).");
+
+    private static long? Long(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+
+    private static string? Text(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static object ClockView(DevClock clock)
     {

@@ -44,7 +44,7 @@ namespace PayConnect.Infrastructure.Payments.Sandbox;
 /// 1 % capped at 500 minor units for ACH), not Stripe's price list.
 /// </para>
 /// </summary>
-public sealed class SandboxPaymentGateway : IPaymentGateway
+public sealed partial class SandboxPaymentGateway : IPaymentGateway
 {
     public const string Approve = "pm_sandbox_approve";
     public const string AchApprove = "pm_sandbox_ach_approve";
@@ -82,11 +82,18 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
     private readonly List<SandboxCharge> charges = [];
     private readonly ILogger logger;
     private readonly PlatformFeeSchedule fees;
+    private readonly NodaTime.IClock clock;
 
-    public SandboxPaymentGateway(ILogger<SandboxPaymentGateway>? logger = null, PlatformFeeSchedule? fees = null)
+    /// <param name="logger">Logs outcomes.</param>
+    /// <param name="fees">The platform's fee on operating charges.</param>
+    /// <param name="clock">Dates the events it produces (their signatures must be recent on the reader's clock).</param>
+    /// <param name="webhookSecret">Signs the events it produces; <see cref="DevelopmentWebhookSecret"/> when none is configured.</param>
+    public SandboxPaymentGateway(ILogger<SandboxPaymentGateway>? logger = null, PlatformFeeSchedule? fees = null, NodaTime.IClock? clock = null, string? webhookSecret = null)
     {
         this.logger = logger ?? NullLogger<SandboxPaymentGateway>.Instance;
         this.fees = fees ?? PlatformFeeSchedule.None;
+        this.clock = clock ?? NodaTime.SystemClock.Instance;
+        WebhookSecret = string.IsNullOrEmpty(webhookSecret) ? DevelopmentWebhookSecret : webhookSecret;
     }
 
     /// <summary>Every charge made so far, in order; one per idempotency key at most.</summary>
@@ -181,25 +188,33 @@ public sealed class SandboxPaymentGateway : IPaymentGateway
         }
     }
 
-    /// <summary>What a connected account has received: Σ (amount − application fee) of the charges routed to it.</summary>
+    /// <summary>
+    /// What a connected account holds: Σ (amount − application fee) of the charges routed to it, less what was taken back
+    /// from it (refunds' transfer reversals, chargeback recoveries, returned debits).
+    /// </summary>
     public Money BalanceOf(string connectedAccountId, string currency)
     {
         lock (gate)
         {
-            return charges
+            var received = charges
                 .Where(c => c.ConnectedAccountId == connectedAccountId && c.Amount.Currency == currency)
                 .Aggregate(new Money(0, currency), (sum, c) => sum + (c.Amount - c.ApplicationFee));
+            return movements.Where(m => m.AccountId == connectedAccountId && m.Amount.Currency == currency).Aggregate(received, (sum, m) => sum + m.Amount);
         }
     }
 
-    /// <summary>The platform's net: Σ application fees − Σ processing fees (destination charges debit Stripe's fee from the platform).</summary>
+    /// <summary>
+    /// The platform's net: Σ application fees − Σ processing fees (destination charges debit Stripe's fee from the
+    /// platform), plus or minus what refunds, disputes and their recoveries moved through it.
+    /// </summary>
     public Money PlatformBalance(string currency)
     {
         lock (gate)
         {
-            return charges
+            var net = charges
                 .Where(c => c.Amount.Currency == currency)
                 .Aggregate(new Money(0, currency), (sum, c) => sum + c.ApplicationFee - c.ProcessingFee);
+            return movements.Where(m => m.AccountId == PlatformAccount && m.Amount.Currency == currency).Aggregate(net, (sum, m) => sum + m.Amount);
         }
     }
 

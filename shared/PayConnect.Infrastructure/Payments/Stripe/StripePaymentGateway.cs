@@ -55,6 +55,9 @@ public sealed class StripePaymentGateway : IPaymentGateway
     public static readonly EventId ConfigurationEvent = new(4602, "GatewayConfiguration");
 
     private readonly PaymentIntentService paymentIntents;
+    private readonly RefundService refunds;
+    private readonly TransferReversalService transferReversals;
+    private readonly ChargeService charges;
     private readonly PlatformFeeSchedule fees;
     private readonly ILogger logger;
 
@@ -74,6 +77,9 @@ public sealed class StripePaymentGateway : IPaymentGateway
             HttpClient = new SystemNetHttpClient(httpClient, maxNetworkRetries: 0, appInfo: null, enableTelemetry: false),
         });
         paymentIntents = new PaymentIntentService(client);
+        refunds = new RefundService(client);
+        transferReversals = new TransferReversalService(client);
+        charges = new ChargeService(client);
         fees = options.Fees();
         this.logger = logger ?? NullLogger<StripePaymentGateway>.Instance;
     }
@@ -211,6 +217,158 @@ public sealed class StripePaymentGateway : IPaymentGateway
         }
 
         return kept;
+    }
+
+    /// <summary>
+    /// A refund of the PaymentIntent with <c>reverse_transfer=true</c>: Stripe debits the platform for the refund and
+    /// takes back from the destination account exactly the refunded amount ("reversed proportionally to the amount being
+    /// refunded", Stripe.net <c>RefundCreateOptions.ReverseTransfer</c>) — from a trust account only the client's own money,
+    /// never a fee. <c>refund_application_fee=false</c>: the platform keeps its operating fee, which pays Stripe's fee that
+    /// Stripe does not return on refunds. Our key goes in the metadata so the refund's events find it.
+    /// </summary>
+    public async Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var options = new RefundCreateOptions
+        {
+            PaymentIntent = request.ChargeId,
+            Amount = request.Amount.Minor,
+            ReverseTransfer = true,
+            RefundApplicationFee = false,
+            Metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [RefundRequest.MetadataKey] = request.IdempotencyKey,
+                ["run_key"] = request.RunKey,
+                ["deposit_account_kind"] = request.DepositAccount.Kind.ToString(),
+            },
+        };
+
+        Refund refund;
+        try
+        {
+            refund = await refunds.CreateAsync(options, new RequestOptions { IdempotencyKey = request.IdempotencyKey }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StripeException e)
+        {
+            throw Refusal(e, "refund " + request.IdempotencyKey, (error, message) => new RefundRefusedException(message, e));
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new GatewayUnavailableException("Stripe did not confirm the refund; ask again with the same key.", e);
+        }
+
+        logger.LogInformation("Stripe refund {RefundId} ({RefundKey}) of {PaymentIntentId}: {Status}", refund.Id, request.IdempotencyKey, request.ChargeId, refund.Status);
+        return new RefundResult(refund.Id, refund.Status switch
+        {
+            "succeeded" => GatewayRefundStatus.Succeeded,
+            "failed" => GatewayRefundStatus.Failed,
+            "canceled" => GatewayRefundStatus.Canceled,
+            _ => GatewayRefundStatus.Pending,
+        });
+    }
+
+    /// <summary>
+    /// Recovers a lost dispute from the firm's operating connected account (docs/decisions/0036-chargebacks-from-operating-and-ach-returns.md).
+    /// Stripe debited the platform for the disputed amount and the fee ("for destination charges ... Stripe debits dispute
+    /// amounts and fees from the platform account", docs.stripe.com/disputes/connect); the platform recovers them by
+    /// reversing the charge's transfer when it went to operating, and by an account debit of the operating account
+    /// (docs.stripe.com/connect/account-debits: a charge whose source is the connected account) for the fee, and for the
+    /// whole chargeback when the charge went to trust: a trust transfer is never reversed for a dispute.
+    /// </summary>
+    public async Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Operating.IsTrust)
+        {
+            throw new InvalidOperationException("A chargeback is never recovered from a trust account.");
+        }
+
+        if (request.Operating.ConnectedAccountId is null)
+        {
+            logger.LogError(ConfigurationEvent, "Chargeback {DisputeId}: operating account {BankAccountId} has no Stripe connected account; nothing recovered", request.DisputeId, request.Operating.BankAccountId);
+            throw new GatewayConfigurationException($"Operating account {request.Operating.BankAccountId} has no Stripe connected account id.");
+        }
+
+        var currency = request.Disputed.Currency;
+        var reversed = new Money(0, currency);
+        var debit = request.Fee;
+        var ids = new List<string>();
+        try
+        {
+            if (request.ChargedInto.IsTrust)
+            {
+                // Client money stays in trust: the whole chargeback comes from operating.
+                debit = request.Disputed + request.Fee;
+            }
+            else if (request.Disputed.Minor > 0)
+            {
+                var intent = await paymentIntents.GetAsync(request.ChargeId, new PaymentIntentGetOptions { Expand = ["latest_charge"] }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var transferId = intent.LatestCharge?.TransferId
+                    ?? throw new GatewayConfigurationException($"Charge {request.ChargeId} has no transfer to reverse.");
+                var reversal = await transferReversals.CreateAsync(
+                    transferId,
+                    new TransferReversalCreateOptions
+                    {
+                        Amount = request.Disputed.Minor,
+                        RefundApplicationFee = false,
+                        Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["dispute_id"] = request.DisputeId },
+                    },
+                    new RequestOptions { IdempotencyKey = request.IdempotencyKey + "/reversal" },
+                    cancellationToken).ConfigureAwait(false);
+                ids.Add(reversal.Id);
+                reversed = request.Disputed;
+            }
+
+            if (debit.Minor > 0)
+            {
+                var charge = await charges.CreateAsync(
+                    new ChargeCreateOptions
+                    {
+                        Amount = debit.Minor,
+                        Currency = currency.ToLowerInvariant(),
+                        Source = request.Operating.ConnectedAccountId,
+                        Description = $"Chargeback {request.DisputeId}" + (request.ChargedInto.IsTrust ? " (disputed amount and fee)" : " (dispute fee)"),
+                        Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["dispute_id"] = request.DisputeId, ["operating_bank_account_id"] = request.Operating.BankAccountId },
+                    },
+                    new RequestOptions { IdempotencyKey = request.IdempotencyKey + "/debit" },
+                    cancellationToken).ConfigureAwait(false);
+                ids.Add(charge.Id);
+            }
+        }
+        catch (StripeException e)
+        {
+            throw Refusal(e, "chargeback recovery " + request.DisputeId, (_, message) => new GatewayConfigurationException("Stripe refused the chargeback recovery: " + message, e));
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new GatewayUnavailableException("Stripe did not confirm the chargeback recovery; ask again with the same key.", e);
+        }
+
+        return new ChargebackRecoveryResult(ids.Count == 0 ? "none" : string.Join("+", ids), reversed, debit);
+    }
+
+    /// <summary>What a Stripe error on a refund or recovery means: an outage to retry, bad credentials, or a refusal for good.</summary>
+    private Exception Refusal(StripeException e, string what, Func<StripeError?, string, Exception> refused)
+    {
+        var status = (int)e.HttpStatusCode;
+        logger.LogWarning("Stripe {What}: HTTP {StatusCode} {ErrorType} {ErrorCode}", what, status, e.StripeError?.Type, e.StripeError?.Code);
+        if (status == 409 || e.StripeError?.Code == "idempotency_key_in_use" || status is 429 or >= 500 || status == 0)
+        {
+            return new GatewayUnavailableException($"Stripe answered HTTP {status} to the {what}; ask again with the same key.", e);
+        }
+
+        if (e.StripeError?.Type == "idempotency_error")
+        {
+            return new IdempotencyKeyReusedException($"Stripe refused the key of the {what}: {e.StripeError.Message}", e);
+        }
+
+        if (status is 401 or 403)
+        {
+            logger.LogError(ConfigurationEvent, "Stripe refused the API key or its permissions (HTTP {StatusCode}) for the {What}", status, what);
+            return new GatewayConfigurationException($"Stripe answered HTTP {status}: the API key is missing, revoked or lacks permission.", e);
+        }
+
+        return refused(e.StripeError, e.StripeError?.Message ?? "Stripe refused it.");
     }
 
     private PaymentIntentCreateOptions CreateOptions(ChargeRequest request, StripePaymentMethodToken token)

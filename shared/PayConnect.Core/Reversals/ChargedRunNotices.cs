@@ -1,0 +1,130 @@
+using System.Globalization;
+using NodaTime;
+using PayConnect.Connect;
+using PayConnect.Notifications;
+using PayConnect.Payments;
+using PayConnect.Runs;
+using PayConnect.Storage;
+
+namespace PayConnect.Reversals;
+
+/// <summary>
+/// The notices a charged run owes staff: its receipt once posted (staff subscribed to PaymentReceipt; the payer's own
+/// receipt is <see cref="Notifications.PayerNotices.PaymentReceipts"/>), PaymentDisputed when its charge is disputed, PaymentReturned for each returned ACH debit.
+/// Each is put in the outbox once (one email per source, type and subscriber) and remembered on the run, so a redelivered
+/// event or message sends nothing twice.
+/// </summary>
+public sealed class ChargedRunNotices(IRecordStore store, RunLedger ledger, NotificationOutbox outbox, FirmSettingsCache firms, IClock clock, OutboxOptions options, NotificationLinks? links = null)
+{
+    /// <summary>The notices <paramref name="run"/> owes and has not sent: (marker on the run, type, outbox source key).</summary>
+    public static IReadOnlyList<(string Marker, string Type, string SourceKey)> Owed(RunRecord run)
+    {
+        var owed = new List<(string, string, string)>();
+        if (run.State == RunState.Posted && run.ChargeId is not null)
+        {
+            owed.Add(Marker(run, NotificationTypes.PaymentReceipt, run.Presentment.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (run.Dispute is { } dispute)
+        {
+            owed.Add(Marker(run, NotificationTypes.PaymentDisputed, dispute.DisputeId));
+        }
+
+        foreach (var returned in run.Returns)
+        {
+            owed.Add(Marker(run, NotificationTypes.PaymentReturned, returned.Presentment.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        return owed.Where(o => !run.Notified.Contains(o.Item1)).ToList();
+
+        static (string, string, string) Marker(RunRecord r, string type, string what) => (type + ":" + what, type, r.RunKey + "#" + type + "-" + what);
+    }
+
+    /// <summary>Enqueues what the run owes and remembers it on the run (ETag-checked; a run changed meanwhile is read again).</summary>
+    public async Task<Stored<RunRecord>> SendOwedAsync(string firmId, Stored<RunRecord> run, CancellationToken cancellationToken)
+    {
+        for (var round = 0; round < 8; round++)
+        {
+            var owed = Owed(run.Value);
+            if (owed.Count == 0)
+            {
+                return run;
+            }
+
+            var details = await DetailsAsync(firmId, run.Value, cancellationToken).ConfigureAwait(false);
+            foreach (var (_, type, source) in owed)
+            {
+                await EnqueueAsync(firmId, run.Value, details, type, source, cancellationToken).ConfigureAwait(false);
+            }
+
+            var marked = owed.Aggregate(run.Value, (r, o) => r.MarkNotified(o.Marker, clock.GetCurrentInstant()));
+            try
+            {
+                var etags = await ledger.CommitAsync(firmId, [RecordWrite.Replace(marked, run.ETag)], cancellationToken).ConfigureAwait(false);
+                return new Stored<RunRecord>(marked, etags[0]!);
+            }
+            catch (ConcurrencyException)
+            {
+                // Moved meanwhile (an event, the processor): enqueueing again is harmless; mark on the new version.
+                run = await ledger.RunAsync(firmId, run.Value.ScheduleId, run.Value.RunDate, cancellationToken).ConfigureAwait(false) ?? run;
+            }
+        }
+
+        return run;
+    }
+
+    private async Task EnqueueAsync(string firmId, RunRecord run, (ChargedRunDetails Details, string? PayerEmail) d, string type, string source, CancellationToken cancellationToken)
+    {
+        var portal = options.PortalBaseUrl;
+        switch (type)
+        {
+            case NotificationTypes.PaymentReceipt:
+                // Staff subscribers' copy. The payer's own receipt (at the payer's contact addresses, with what remains
+                // outstanding and an unsubscribe link) is PaymentReceipts' (docs/decisions/0040), never sent from here too.
+                await outbox.EnqueueAsync(firmId, type, source, (id, to) => MoneyAfterChargeEmails.Receipt(id, [to], d.Details, portal, links?.ForStaff(firmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
+
+                break;
+            case NotificationTypes.PaymentDisputed:
+                var dispute = run.Dispute!;
+                await outbox.EnqueueAsync(firmId, type, source,
+                    (id, to) => MoneyAfterChargeEmails.Disputed(id, [to], d.Details, new Money(dispute.AmountMinor, run.Currency!), dispute.Reason, portal, links?.ForStaff(firmId, to.Address, type)), cancellationToken).ConfigureAwait(false);
+                break;
+            case NotificationTypes.PaymentReturned:
+                var presentment = int.Parse(source[(source.LastIndexOf('-') + 1)..], CultureInfo.InvariantCulture);
+                var returned = run.Returns.Last(r => r.Presentment == presentment);
+                var decision = returned.Decision ?? (returned.RepresentOn is { } on ? $"Presented again on {on:uuuu-MM-dd}." : "Not presented again.");
+                await outbox.EnqueueAsync(firmId, type, source,
+                    (id, to) => MoneyAfterChargeEmails.Returned(id, [to], d.Details with { Charged = new Money(returned.AmountMinor, run.Currency!) }, returned.Code, returned.Description, decision, portal, links?.ForStaff(firmId, to.Address, type)),
+                    cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task<(ChargedRunDetails Details, string? PayerEmail)> DetailsAsync(string firmId, RunRecord run, CancellationToken cancellationToken)
+    {
+        var settings = await firms.GetAsync(firmId, cancellationToken).ConfigureAwait(false);
+        var schedule = await store.GetAsync<Schedule>(firmId, run.ScheduleId, cancellationToken).ConfigureAwait(false);
+        var payerId = run.Snapshot?.PayerId ?? schedule?.Value.PayerId;
+        var payer = payerId is null ? null : await store.GetAsync<Payer>(firmId, payerId, cancellationToken).ConfigureAwait(false);
+        var method = payerId is null || run.Snapshot is null
+            ? null
+            : await store.GetAsync<PaymentMethod>(firmId, PaymentMethod.KeyOf(payerId, run.Snapshot.PaymentMethodId), cancellationToken).ConfigureAwait(false);
+        var currency = run.Currency ?? settings?.Currency ?? "USD";
+        var label = method?.Value is { } m
+            ? (m.Last4 is { Length: 4 } last4 && last4.All(char.IsAsciiDigit) ? $"{m.DisplayName} ending in {last4}" : m.DisplayName)
+            : null;
+        var details = new ChargedRunDetails
+        {
+            FirmName = string.IsNullOrWhiteSpace(settings?.Name) ? firmId : settings.Name,
+            PayerName = payer?.Value.Name ?? payerId ?? "(unknown payer)",
+            ScheduleId = run.ScheduleId,
+            ScheduleName = schedule?.Value.Name ?? run.ScheduleId,
+            RunDate = run.RunDate,
+            Charged = new Money(run.AmountMinor ?? 0, currency),
+            Surcharge = run.SurchargeMinor > 0 ? new Money(run.SurchargeMinor, currency) : null,
+            Invoices = run.Lines.Select(l => (l.InvoiceNumber, new Money(l.AmountMinor, currency))).ToList(),
+            PaymentMethod = label,
+        };
+        return (details, payer?.Value.Email);
+    }
+}
