@@ -1600,7 +1600,12 @@ export interface components {
             /** @description The reason given (MarkFailed and Void). */
             reason: null | string;
         };
-        /** @description The payment of one invoice by one run, and whether the firm's books (the MMS) show it yet. */
+        /**
+         * @description What a posting records. Payment: A run's payment of one invoice. Surcharge: A run's card surcharge: deposited to operating, never any invoice's money. Reversal: Money that went back to the payer (refund, lost dispute, ACH return): post it to the MMS like a payment, negatively.
+         * @enum {string}
+         */
+        PostingKind: "Payment" | "Surcharge" | "Reversal";
+        /** @description The payment of one invoice by one run (or its surcharge, or money that went back), and whether the firm's books (the MMS) show it yet. */
         PostingResponse: {
             /** @description The posting's id (derived from the invoice, the schedule and the run date). */
             id: string;
@@ -1639,6 +1644,14 @@ export interface components {
             settlementPending: boolean;
             /** @description Why it was voided. */
             voidReason: null | string;
+            /** @description Payment (of an invoice), Surcharge (the card surcharge, deposited to operating) or Reversal (money that went back: post it to the MMS negatively). */
+            kind: components["schemas"]["PostingKind"];
+            /** @description A reversal: the posting whose money went back. */
+            reversalOf: null | string;
+            /** @description A reversal: Refund, Dispute (lost) or AchReturn. */
+            cause: components["schemas"]["ReversalCause"] | null;
+            /** @description A reversal: the gateway's refund or dispute id, or the ACH return code. */
+            sourceId: null | string;
             /** @description Increases with every change. */
             version: number;
             /** @description Every change, oldest first. */
@@ -1801,6 +1814,11 @@ export interface components {
          * @enum {string}
          */
         RefundStatus: "Requested" | "Pending" | "Succeeded" | "Failed" | "Canceled";
+        /**
+         * @description Why money went back.
+         * @enum {string}
+         */
+        ReversalCause: "Refund" | "Dispute" | "AchReturn";
         /** @description What one reversal (a refund, a lost dispute or an ACH return) returned on one invoice of the run, or on its surcharge (empty invoice number): the amount, the payment reference of its reversal posting, and how much of it came off the run's hold on the invoice at once (the rest counts again once the MMS shows the reversal). */
         ReversalLine: {
             invoiceNumber: string;
@@ -4383,6 +4401,10 @@ export interface operations {
                      *           "state": "Pending",
                      *           "settlementPending": false,
                      *           "voidReason": null,
+                     *           "kind": "Payment",
+                     *           "reversalOf": null,
+                     *           "cause": null,
+                     *           "sourceId": null,
                      *           "version": 1,
                      *           "audit": [
                      *             {
@@ -4484,6 +4506,10 @@ export interface operations {
                      *       "state": "Pending",
                      *       "settlementPending": false,
                      *       "voidReason": null,
+                     *       "kind": "Payment",
+                     *       "reversalOf": null,
+                     *       "cause": null,
+                     *       "sourceId": null,
                      *       "version": 1,
                      *       "audit": [
                      *         {
@@ -4670,6 +4696,10 @@ export interface operations {
                      *       "state": "Pending",
                      *       "settlementPending": false,
                      *       "voidReason": null,
+                     *       "kind": "Payment",
+                     *       "reversalOf": null,
+                     *       "cause": null,
+                     *       "sourceId": null,
                      *       "version": 1,
                      *       "audit": [
                      *         {
@@ -4789,6 +4819,10 @@ export interface operations {
                      *       "state": "Pending",
                      *       "settlementPending": false,
                      *       "voidReason": null,
+                     *       "kind": "Payment",
+                     *       "reversalOf": null,
+                     *       "cause": null,
+                     *       "sourceId": null,
                      *       "version": 1,
                      *       "audit": [
                      *         {
@@ -4908,6 +4942,10 @@ export interface operations {
                      *       "state": "Pending",
                      *       "settlementPending": false,
                      *       "voidReason": null,
+                     *       "kind": "Payment",
+                     *       "reversalOf": null,
+                     *       "cause": null,
+                     *       "sourceId": null,
                      *       "version": 1,
                      *       "audit": [
                      *         {
@@ -5036,6 +5074,10 @@ export interface operations {
                      *       "state": "Pending",
                      *       "settlementPending": false,
                      *       "voidReason": null,
+                     *       "kind": "Payment",
+                     *       "reversalOf": null,
+                     *       "cause": null,
+                     *       "sourceId": null,
                      *       "version": 1,
                      *       "audit": [
                      *         {

@@ -70,7 +70,7 @@ public sealed record PostingAuditListResponse(IReadOnlyList<PostingAuditResponse
     public static PostingAuditListResponse Example => new([PostingAuditResponse.Example]);
 }
 
-/// <summary>The payment of one invoice by one run, and whether the firm's books (the MMS) show it yet.</summary>
+/// <summary>The payment of one invoice by one run (or its surcharge, or money that went back), and whether the firm's books (the MMS) show it yet.</summary>
 /// <param name="Id">The posting's id (derived from the invoice, the schedule and the run date).</param>
 /// <param name="InvoiceNumber">The invoice paid.</param>
 /// <param name="ClientNumber">Its client.</param>
@@ -88,6 +88,10 @@ public sealed record PostingAuditListResponse(IReadOnlyList<PostingAuditResponse
 /// <param name="State">Pending, Posted, Failed or Voided.</param>
 /// <param name="SettlementPending">The charge settles later (ACH): the money is not in the firm's account yet.</param>
 /// <param name="VoidReason">Why it was voided.</param>
+/// <param name="Kind">Payment (of an invoice), Surcharge (the card surcharge, deposited to operating) or Reversal (money that went back: post it to the MMS negatively).</param>
+/// <param name="ReversalOf">A reversal: the posting whose money went back.</param>
+/// <param name="Cause">A reversal: Refund, Dispute (lost) or AchReturn.</param>
+/// <param name="SourceId">A reversal: the gateway's refund or dispute id, or the ACH return code.</param>
 /// <param name="Version">Increases with every change.</param>
 /// <param name="Audit">Every change, oldest first.</param>
 /// <param name="CreatedAt">When the run wrote it.</param>
@@ -110,6 +114,10 @@ public sealed record PostingResponse(
     PostingState State,
     bool SettlementPending,
     string? VoidReason,
+    PostingKind Kind,
+    string? ReversalOf,
+    ReversalCause? Cause,
+    string? SourceId,
     int Version,
     IReadOnlyList<PostingAuditResponse> Audit,
     Instant CreatedAt,
@@ -118,10 +126,10 @@ public sealed record PostingResponse(
     public static PostingResponse Example => new(
         "SU5WLTEwMDE~as_0195f1c2a3b4~2026-03-02", "INV-1001", "C-100", "M-100-1", 120000, "USD", "smith-jones/as_0195f1c2a3b4/2026-03-02",
         new LocalDate(2026, 3, 2), "as_0195f1c2a3b4", "py_0195f1c2a3b4", "pi_3Pq1", "ba_0195f1c2a3b4", "Auto-Pay", "PC-7KQ2MZ9WXA",
-        PostingState.Pending, false, null, 1, [PostingAuditResponse.Example], Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
+        PostingState.Pending, false, null, PostingKind.Payment, null, null, null, 1, [PostingAuditResponse.Example], Instant.FromUtc(2026, 3, 2, 15, 0), Instant.FromUtc(2026, 3, 2, 15, 0));
 
     public static PostingResponse From(Posting p) => new(
         p.Id, p.InvoiceNumber, p.ClientNumber, p.MatterNumber, p.AmountMinor, p.Currency, p.RunKey, p.RunDate, p.ScheduleId, p.PayerId,
-        p.ChargeId, p.BankAccountId, p.ArMessage, p.Reference, p.State, p.SettlementPending, p.VoidReason, p.Version,
+        p.ChargeId, p.BankAccountId, p.ArMessage, p.Reference, p.State, p.SettlementPending, p.VoidReason, p.Kind, p.ReversalOf, p.Cause, p.SourceId, p.Version,
         p.Audit.Select(PostingAuditResponse.Of).ToList(), p.CreatedAt, p.UpdatedAt);
 }

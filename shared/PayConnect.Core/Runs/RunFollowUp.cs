@@ -151,6 +151,12 @@ public sealed class RunFollowUp(
             }
             else
             {
+                // A paused schedule is not completed by its runs: staff decide on it (a resume past its lifetime ends it).
+                if (s.State != ScheduleState.Active)
+                {
+                    return RunStep.Done;
+                }
+
                 var cursor = s.LastScheduledRunDate is { } last && last > r.RunDate ? last : r.RunDate;
                 if (!s.Timeline().MarkScheduled(cursor).IsFinished)
                 {
