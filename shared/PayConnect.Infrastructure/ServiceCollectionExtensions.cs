@@ -77,6 +77,7 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IMmsConnector, FirmMmsConnector>();
         services.AddRequestValidators();
         services.TryAddSingleton<FirmHandlers>();
+        services.TryAddSingleton<PayerCopies>();
         services.TryAddSingleton<PayerHandlers>();
         services.TryAddSingleton<MmsHandlers>();
         services.TryAddSingleton<DueIndex>();

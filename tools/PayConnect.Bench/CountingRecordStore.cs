@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using PayConnect.Storage;
 
 namespace PayConnect.Bench;
@@ -7,13 +8,18 @@ public sealed class CountingRecordStore(IRecordStore inner) : IRecordStore
 {
     private long _entitiesRead;
     private long _operations;
+    private readonly ConcurrentDictionary<string, long> _byKind = new(StringComparer.Ordinal);
 
     public long EntitiesRead => Interlocked.Read(ref _entitiesRead);
 
     public long Operations => Interlocked.Read(ref _operations);
 
+    /// <summary>Operations by kind ("Get Payer", "Commit RunRecord+Hold", ...), to see where a run's operations go.</summary>
+    public IReadOnlyDictionary<string, long> ByKind => _byKind;
+
     public void Reset()
     {
+        _byKind.Clear();
         Interlocked.Exchange(ref _entitiesRead, 0);
         Interlocked.Exchange(ref _operations, 0);
     }
@@ -21,7 +27,7 @@ public sealed class CountingRecordStore(IRecordStore inner) : IRecordStore
     public async Task<Stored<T>?> GetAsync<T>(string firmId, string key, CancellationToken cancellationToken)
         where T : IFirmRecord
     {
-        Interlocked.Increment(ref _operations);
+        Tally("Get " + typeof(T).Name);
         var result = await inner.GetAsync<T>(firmId, key, cancellationToken);
         if (result is not null)
         {
@@ -32,30 +38,30 @@ public sealed class CountingRecordStore(IRecordStore inner) : IRecordStore
     }
 
     public Task<Stored<T>> InsertAsync<T>(string firmId, T record, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.InsertAsync(firmId, record, cancellationToken));
+        where T : IFirmRecord => Count("Insert " + typeof(T).Name, inner.InsertAsync(firmId, record, cancellationToken));
 
     public Task<Stored<T>> ReplaceAsync<T>(string firmId, T record, string? ifMatch, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.ReplaceAsync(firmId, record, ifMatch, cancellationToken));
+        where T : IFirmRecord => Count("Replace " + typeof(T).Name, inner.ReplaceAsync(firmId, record, ifMatch, cancellationToken));
 
     public Task<Stored<T>> UpsertAsync<T>(string firmId, T record, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.UpsertAsync(firmId, record, cancellationToken));
+        where T : IFirmRecord => Count("Upsert " + typeof(T).Name, inner.UpsertAsync(firmId, record, cancellationToken));
 
     public Task<bool> DeleteAsync<T>(string firmId, string key, string? ifMatch, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.DeleteAsync<T>(firmId, key, ifMatch, cancellationToken));
+        where T : IFirmRecord => Count("Delete " + typeof(T).Name, inner.DeleteAsync<T>(firmId, key, ifMatch, cancellationToken));
 
     public Task InsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.InsertAllAsync(firmId, records, cancellationToken));
+        where T : IFirmRecord => Count("InsertAll " + typeof(T).Name, inner.InsertAllAsync(firmId, records, cancellationToken));
 
     public Task UpsertAllAsync<T>(string firmId, IReadOnlyList<T> records, CancellationToken cancellationToken)
-        where T : IFirmRecord => Count(inner.UpsertAllAsync(firmId, records, cancellationToken));
+        where T : IFirmRecord => Count("UpsertAll " + typeof(T).Name, inner.UpsertAllAsync(firmId, records, cancellationToken));
 
     public Task<IReadOnlyList<string?>> CommitAsync(string firmId, IReadOnlyList<RecordWrite> writes, CancellationToken cancellationToken) =>
-        Count(inner.CommitAsync(firmId, writes, cancellationToken));
+        Count("Commit " + string.Join("+", writes.Select(w => w.RecordType?.Name ?? w.Kind.ToString()).Distinct()), inner.CommitAsync(firmId, writes, cancellationToken));
 
     public async Task<RecordPage<Stored<T>>> ListAsync<T>(string firmId, string keyPrefix, int pageSize, string? continuation, Func<T, bool>? filter, CancellationToken cancellationToken)
         where T : IFirmRecord
     {
-        Interlocked.Increment(ref _operations);
+        Tally("List " + typeof(T).Name);
         var examined = 0;
         var page = await inner.ListAsync<T>(firmId, keyPrefix, pageSize, continuation, r =>
         {
@@ -66,15 +72,21 @@ public sealed class CountingRecordStore(IRecordStore inner) : IRecordStore
         return page;
     }
 
-    private async Task<TResult> Count<TResult>(Task<TResult> task)
+    private void Tally(string kind)
     {
         Interlocked.Increment(ref _operations);
+        _byKind.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    }
+
+    private async Task<TResult> Count<TResult>(string kind, Task<TResult> task)
+    {
+        Tally(kind);
         return await task;
     }
 
-    private async Task Count(Task task)
+    private async Task Count(string kind, Task task)
     {
-        Interlocked.Increment(ref _operations);
+        Tally(kind);
         await task;
     }
 }

@@ -31,6 +31,9 @@ public static class DrainBenchmark
 {
     private static readonly LocalDate RunDate = new(2026, 3, 2);
 
+    /// <summary>Print where each round's Table operations go (<c>--breakdown</c>).</summary>
+    public static bool Breakdown { get; set; }
+
     private sealed record Round(string Scenario, int Concurrency, int Runs, double Seconds, double OpsPerRun, int Charges, int ChargedRuns)
     {
         public double RunsPerSecond => Runs / Seconds;
@@ -96,6 +99,16 @@ public static class DrainBenchmark
         // The idle wait at the end (one empty receive) is not work; take it out of the wall time.
         var seconds = Math.Max(0.001, timer.Elapsed.TotalSeconds - 1);
         var charges = provider.GetRequiredService<SandboxPaymentGateway>().Charges;
+        if (Breakdown)
+        {
+            var runs = Math.Max(1, result.Completed);
+            Console.WriteLine($"  {scenario}, concurrency {concurrency}: Table ops per run by kind");
+            foreach (var (kind, count) in store.ByKind.OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal))
+            {
+                Console.WriteLine(FormattableString.Invariant($"    {(double)count / runs,6:F2}  {kind}"));
+            }
+        }
+
         return new Round(scenario, concurrency, result.Completed, seconds, (double)store.Operations / Math.Max(1, result.Completed),
             charges.Count, charges.Select(c => c.RunKey).Distinct(StringComparer.Ordinal).Count());
     }
@@ -159,7 +172,8 @@ public static class DrainBenchmark
 
                 var method = new PaymentMethod("pm_1", payer, PaymentMethodKind.Card, SandboxPaymentGateway.Approve, "Visa", "4242", 1, 2030, now);
                 var association = new Association(Association.IdOf(AssociationLevel.Client, client), payer, AssociationLevel.Client, client, null, null, client, now);
-                payers.Add(new Payer(payer, "Payer " + s, null, now));
+                var payerRecord = new Payer(payer, "Payer " + s, null, now);
+                payers.Add(payerRecord);
                 methods.Add(method);
                 associations.Add(association);
                 schedules.Add(new Schedule($"as_{s:D4}", payer, "pm_1", "bench", "ba_1", null, "Monthly", RunDate, AmountRuleKind.UpTo, 60_000, "USD",
@@ -167,6 +181,7 @@ public static class DrainBenchmark
                 {
                     EnrolledScopes = [EnrolledScope.Of(association)],
                     Charging = ScheduleCharging.Of(method, bank),
+                    PayerCopy = PayerCopy.Of(payerRecord),
                 });
                 keys.Add(new RunKey(firm, $"as_{s:D4}", RunDate));
             }

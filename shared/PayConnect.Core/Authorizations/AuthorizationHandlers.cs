@@ -35,7 +35,7 @@ public sealed class AuthorizationHandlers(IRecordStore store, ScheduleAuthorizat
         }
 
         var revocation = (await store.GetAsync<AuthorizationRevocation>(firmId, AuthorizationRevocation.KeyOf(scheduleId), ct))?.Value;
-        var retention = (await store.GetAsync<AuthorizationRetention>(firmId, AuthorizationRetention.KeyOf(scheduleId), ct))?.Value;
+        var retention = await authorizations.RetentionAsync(firmId, scheduleId, ct);
         var current = schedule?.Value.Authorization?.Version ?? versions[^1].Version;
         var latest = versions[^1];
         return new ApiResult.Ok(new ScheduleAuthorizationsResponse(

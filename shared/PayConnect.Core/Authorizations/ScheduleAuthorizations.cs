@@ -16,7 +16,7 @@ public sealed record CaptureInput(CaptureMethod Method, string? Reference, Amoun
 /// the schedule record (<see cref="Schedule.Authorization"/>), written with it, and is copied insert-only into the retained
 /// authorization records (<see cref="KeepAsync"/>); a copy interrupted by a crash is made by the next read of the list.
 /// </summary>
-public sealed class ScheduleAuthorizations(IRecordStore store, IClock clock)
+public sealed class ScheduleAuthorizations(IRecordStore store, Runs.RunLedger ledger, IClock clock)
 {
     public const string TextTemplate = "authorization-text";
     public const int MaxReferenceLength = 200;
@@ -124,40 +124,34 @@ public sealed class ScheduleAuthorizations(IRecordStore store, IClock clock)
         await InsertIfAbsentAsync(firmId, new AuthorizationRetention(schedule.Id, null, today.Plus(AuthorizationRetention.KeepFor), clock.GetCurrentInstant()), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Records a payment of the schedule on <paramref name="paidOn"/>: its records are kept two years past it.</summary>
-    public async Task RecordPaymentAsync(string firmId, string scheduleId, LocalDate paidOn, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long the schedule's authorization records are kept: two years past its last payment, never less than two
+    /// years after the authorization was first recorded. The last payment is read from the schedule's runs (every charge
+    /// is an event on its run, and runs are never deleted), so a payment costs the run no write here; the stored record
+    /// keeps the first floor and any payment recorded before runs carried it (docs/decisions/0043).
+    /// </summary>
+    public async Task<AuthorizationRetention?> RetentionAsync(string firmId, string scheduleId, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < 5; attempt++)
+        var stored = (await store.GetAsync<AuthorizationRetention>(firmId, AuthorizationRetention.KeyOf(scheduleId), cancellationToken).ConfigureAwait(false))?.Value;
+        var zone = (await store.GetAsync<FirmSettings>(firmId, "settings", cancellationToken).ConfigureAwait(false))?.Value.Zone() ?? DateTimeZone.Utc;
+        var last = stored?.LastPaymentOn;
+        foreach (var run in await ledger.RunsOfScheduleAsync(firmId, scheduleId, cancellationToken).ConfigureAwait(false))
         {
-            var stored = await store.GetAsync<AuthorizationRetention>(firmId, AuthorizationRetention.KeyOf(scheduleId), cancellationToken).ConfigureAwait(false);
-            var until = paidOn.Plus(AuthorizationRetention.KeepFor);
-            if (stored is not null && stored.Value.LastPaymentOn >= paidOn && stored.Value.RetainUntil >= until)
+            foreach (var charged in run.Value.Events.Where(e => e.What == "Charged"))
             {
-                return;
-            }
-
-            var next = new AuthorizationRetention(
-                scheduleId,
-                stored?.Value.LastPaymentOn is { } last && last > paidOn ? last : paidOn,
-                stored?.Value.RetainUntil is { } kept && kept > until ? kept : until,
-                clock.GetCurrentInstant());
-            try
-            {
-                if (stored is null)
-                {
-                    await store.InsertAsync(firmId, next, cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await store.ReplaceAsync(firmId, next, stored.ETag, cancellationToken).ConfigureAwait(false);
-                }
-
-                return;
-            }
-            catch (ConcurrencyException)
-            {
+                var on = FirmClock.TodayIn(zone, charged.At);
+                last = last is { } known && known >= on ? known : on;
             }
         }
+
+        if (stored is null && last is null)
+        {
+            return null;
+        }
+
+        var byPayment = last?.Plus(AuthorizationRetention.KeepFor);
+        var until = stored is null ? byPayment!.Value : byPayment is { } b && b > stored.RetainUntil ? b : stored.RetainUntil;
+        return new AuthorizationRetention(scheduleId, last, until, stored?.UpdatedAt ?? clock.GetCurrentInstant());
     }
 
     /// <summary>The terms the schedule authorizes as it stands.</summary>

@@ -124,6 +124,29 @@ public sealed record Payer(string Id, string Name, string? Email, Instant Create
     public PayerContacts? Contacts { get; init; }
 }
 
+/// <summary>A schedule's copy of what its runs need of its payer (docs/decisions/0043).</summary>
+public sealed record PayerCopy(string Name, string? Jurisdiction, PayerContacts? Contacts)
+{
+    public static PayerCopy Of(Payer payer)
+    {
+        ArgumentNullException.ThrowIfNull(payer);
+        return new(payer.Name, payer.Jurisdiction, payer.Contacts);
+    }
+
+    /// <summary>The payer as a run sees it.</summary>
+    public Payer ToPayer(string payerId, Instant createdAt) => new(payerId, Name, null, createdAt) { Jurisdiction = Jurisdiction, Contacts = Contacts };
+
+    /// <summary>Same content (the contact lists compared item by item, not by reference).</summary>
+    public bool SameAs(PayerCopy? other) =>
+        other is not null && Name == other.Name && Jurisdiction == other.Jurisdiction
+        && (Contacts, other.Contacts) switch
+        {
+            (null, null) => true,
+            ({ } a, { } b) => a.Emails.SequenceEqual(b.Emails, StringComparer.Ordinal) && a.Receives.SequenceEqual(b.Receives, StringComparer.Ordinal) && a.UpdatedAt == b.UpdatedAt,
+            _ => false,
+        };
+}
+
 /// <summary>
 /// The addresses a payer agreed to receive notices at, and which payer-facing notices (<see cref="NotificationTypes.ForPayers"/>)
 /// they receive. The payer's <see cref="Payer.Email"/> is a record for staff; only these addresses are ever emailed.
@@ -327,6 +350,12 @@ public sealed record Schedule(
 
     /// <summary>What runs charge and where the money goes (see <see cref="ScheduleCharging"/>); null on schedules saved before it existed.</summary>
     public ScheduleCharging? Charging { get; init; }
+
+    /// <summary>
+    /// What its runs need of the payer (name, jurisdiction, notice contacts), kept current by every change to the payer
+    /// (<see cref="Payers.PayerCopies"/>), so a run reads no payer; null on schedules saved before it existed (runs read the payer).
+    /// </summary>
+    public PayerCopy? PayerCopy { get; init; }
 
     /// <summary>Optional per-schedule maximum: a run allocating more waits for approval.</summary>
     public long? MaxRunAmountMinor { get; init; }

@@ -38,7 +38,8 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
             return new ApiResult.Invalid(errors);
         }
 
-        if (await store.GetAsync<Payer>(firmId, payerId, ct) is null)
+        var payer = await store.GetAsync<Payer>(firmId, payerId, ct);
+        if (payer is null)
         {
             return ApiResult.NotFoundOf("Payer", payerId);
         }
@@ -50,6 +51,7 @@ public sealed class ScheduleHandlers(IRecordStore store, DueIndex dueIndex, RunL
                 MaxRunAmountMinor = fields.MaxRunAmountMinor,
                 Charging = fields.Charging,
                 MakeUp = makeUp ?? MakeUpPolicy.None,
+                PayerCopy = PayerCopy.Of(payer.Value),
             }
             .WithNextRun();
         schedule = await authorizations.AttachAsync(firmId, null, schedule, capture, by, ct);

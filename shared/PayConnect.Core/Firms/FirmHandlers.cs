@@ -7,7 +7,7 @@ using PayConnect.Storage;
 namespace PayConnect.Firms;
 
 /// <summary>Firm settings, bank accounts and notification subscriptions. Requests arrive validated.</summary>
-public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsCache firms, Notifications.PayerNotices.RunDigest digests)
+public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsCache firms, Notifications.PayerNotices.RunDigest digests, Notifications.SubscriptionCache subscriptions)
 {
     public async Task<ApiResult> GetSettingsAsync(string firmId, CancellationToken ct)
     {
@@ -86,6 +86,7 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
         try
         {
             var stored = await store.InsertAsync(firmId, subscription, ct);
+            subscriptions.Forget(firmId);
             if (types.Contains(NotificationTypes.RunSummary))
             {
                 await digests.RegisterFirmAsync(firmId, ct);
@@ -106,8 +107,10 @@ public sealed class FirmHandlers(IRecordStore store, IClock clock, FirmSettingsC
         return new ApiResult.Ok(Page<SubscriptionResponse>.From(page, SubscriptionResponse.From));
     }
 
-    public async Task<ApiResult> DeleteSubscriptionAsync(string firmId, string email, CancellationToken ct) =>
-        await store.DeleteAsync<NotificationSubscription>(firmId, email.ToLowerInvariant(), null, ct)
-            ? new ApiResult.NoContent()
-            : ApiResult.NotFoundOf("Subscription", email);
+    public async Task<ApiResult> DeleteSubscriptionAsync(string firmId, string email, CancellationToken ct)
+    {
+        var deleted = await store.DeleteAsync<NotificationSubscription>(firmId, email.ToLowerInvariant(), null, ct);
+        subscriptions.Forget(firmId);
+        return deleted ? new ApiResult.NoContent() : ApiResult.NotFoundOf("Subscription", email);
+    }
 }

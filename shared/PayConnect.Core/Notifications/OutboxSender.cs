@@ -43,7 +43,7 @@ public sealed record OutboxBacklog(int Pending, Instant? OldestSince, bool Compl
 /// Writes notification emails into the outbox: one row per notification type, source and subscriber of that type,
 /// inserted idempotently, and registered in the pending index (SPEC §2.6: exactly one per run per recipient).
 /// </summary>
-public sealed class NotificationOutbox(IRecordStore store, IClock clock)
+public sealed class NotificationOutbox(IRecordStore store, IClock clock, SubscriptionCache? subscriptions = null)
 {
     /// <summary>Enqueues one email per subscriber of <paramref name="type"/>; safe to call again for the same source.</summary>
     /// <param name="firmId">The firm.</param>
@@ -54,20 +54,15 @@ public sealed class NotificationOutbox(IRecordStore store, IClock clock)
     /// <returns>How many subscribers the type has.</returns>
     public async Task<int> EnqueueAsync(string firmId, string type, string sourceKey, Func<string, EmailAddress, EmailMessage> compose, CancellationToken cancellationToken)
     {
-        var now = clock.GetCurrentInstant();
-        var subscribers = new List<NotificationSubscription>();
-        string? continuation = null;
-        do
+        // No cache given (a test's hand-built outbox): read the subscriptions every time.
+        var to = await (subscriptions ?? new SubscriptionCache(store, clock)).OfTypeAsync(firmId, type, cancellationToken).ConfigureAwait(false);
+        if (to.Count == 0)
         {
-            var page = await store.ListAsync<NotificationSubscription>(
-                firmId, string.Empty, 200, continuation, s => s.Types.Contains(type), cancellationToken).ConfigureAwait(false);
-            subscribers.AddRange(page.Items.Select(i => i.Value));
-            continuation = page.Continuation;
+            return 0;
         }
-        while (continuation is not null);
 
-        await EnqueueToAsync(firmId, type, sourceKey, subscribers.Select(s => (s.Email, s.DisplayName)).ToList(), compose, cancellationToken).ConfigureAwait(false);
-        return subscribers.Count;
+        await EnqueueToAsync(firmId, type, sourceKey, to.Select(s => (s.Email, s.DisplayName)).ToList(), compose, cancellationToken).ConfigureAwait(false);
+        return to.Count;
     }
 
     /// <summary>

@@ -97,7 +97,7 @@ public sealed class NotificationLinks(UnsubscribeTokens tokens, Uri publicBaseUr
 public sealed record UnsubscribeOutcome(bool Valid, string Message);
 
 /// <summary>Carries out an unsubscribe link: removes one type from a staff subscription, or from a payer's notices.</summary>
-public sealed class UnsubscribeHandler(IRecordStore store, UnsubscribeTokens tokens, IClock clock)
+public sealed class UnsubscribeHandler(IRecordStore store, UnsubscribeTokens tokens, IClock clock, SubscriptionCache subscriptions, Payers.PayerCopies copies)
 {
     /// <summary>Reads the token without changing anything (the confirmation page).</summary>
     public UnsubscribeOutcome Describe(string? token) =>
@@ -131,6 +131,8 @@ public sealed class UnsubscribeHandler(IRecordStore store, UnsubscribeTokens tok
                         {
                             await store.ReplaceAsync(request.FirmId, subscription.Value with { Types = types }, subscription.ETag, cancellationToken).ConfigureAwait(false);
                         }
+
+                        subscriptions.Forget(request.FirmId);
                     }
                 }
                 else
@@ -139,7 +141,13 @@ public sealed class UnsubscribeHandler(IRecordStore store, UnsubscribeTokens tok
                     if (payer?.Value.Contacts is { } contacts && contacts.Receives.Contains(request.Type))
                     {
                         var updated = contacts with { Receives = contacts.Receives.Where(t => t != request.Type).ToList(), UpdatedAt = clock.GetCurrentInstant() };
-                        await store.ReplaceAsync(request.FirmId, payer.Value with { Contacts = updated }, payer.ETag, cancellationToken).ConfigureAwait(false);
+                        var stored = await store.ReplaceAsync(request.FirmId, payer.Value with { Contacts = updated }, payer.ETag, cancellationToken).ConfigureAwait(false);
+                        await copies.RefreshAsync(request.FirmId, stored.Value, cancellationToken).ConfigureAwait(false);
+                    }
+                    else if (payer is not null)
+                    {
+                        // Unsubscribed already (a second click, or a first one whose copies failed part way): finish the copies.
+                        await copies.RefreshAsync(request.FirmId, payer.Value, cancellationToken).ConfigureAwait(false);
                     }
                 }
 

@@ -8,7 +8,7 @@ using PayConnect.Storage;
 namespace PayConnect.Payers;
 
 /// <summary>Payers, their saved payment methods and their associations. Requests arrive validated.</summary>
-public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock clock, Authorizations.ScheduleAuthorizations authorizations)
+public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock clock, Authorizations.ScheduleAuthorizations authorizations, PayerCopies copies)
 {
     public async Task<ApiResult> CreatePayerAsync(string firmId, CreatePayerRequest request, CancellationToken ct)
     {
@@ -28,6 +28,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
         try
         {
             var stored = await store.ReplaceAsync(firmId, existing.Value with { Name = request.Name, Email = request.Email, Jurisdiction = request.Jurisdiction }, ifMatch, ct);
+            await copies.RefreshAsync(firmId, stored.Value, ct);
             return new ApiResult.Ok(PayerResponse.From(stored.Value), stored.ETag);
         }
         catch (ConcurrencyException)
@@ -56,6 +57,7 @@ public sealed class PayerHandlers(IRecordStore store, IMmsConnector mms, IClock 
         try
         {
             var stored = await store.ReplaceAsync(firmId, existing.Value with { Contacts = contacts }, ifMatch ?? existing.ETag, ct);
+            await copies.RefreshAsync(firmId, stored.Value, ct);
             return new ApiResult.Ok(PayerContactsResponse.From(stored.Value), stored.ETag);
         }
         catch (ConcurrencyException)

@@ -55,7 +55,7 @@ public sealed class RunAllocator(
         }
 
         // A payer who gets pre-charge notices is never charged before the notice's lead has passed.
-        switch (notices is null ? null : await notices.CheckAsync(settings, s, context.Key, cancellationToken).ConfigureAwait(false))
+        switch (notices is null ? null : await notices.CheckAsync(settings, s, await context.PayerAsync(store, s.PayerId, cancellationToken).ConfigureAwait(false), context.Key, cancellationToken).ConfigureAwait(false))
         {
             case Notifications.PayerNotices.NoticeGateDecision.Held:
                 return RunStep.Done;
@@ -114,7 +114,7 @@ public sealed class RunAllocator(
             return await SaveAsync(context, prior, failed, [], cancellationToken).ConfigureAwait(false);
         }
 
-        var surcharge = await SurchargeAsync(context.FirmId, settings, snapshot, cancellationToken).ConfigureAwait(false);
+        var surcharge = await SurchargeAsync(context, settings, snapshot, cancellationToken).ConfigureAwait(false);
         return await AllocateAndCommitAsync(context, prior, begun, s, snapshot, rule, scopes, invoices, settings, today, surcharge, cancellationToken).ConfigureAwait(false);
     }
 
@@ -122,13 +122,13 @@ public sealed class RunAllocator(
     /// The card surcharge rate of this run (docs/decisions/0037-trust-safe-surcharges.md): the firm's, for a credit card
     /// into an operating account, unless the payer is in a jurisdiction the firm excludes (or unknown while it excludes any).
     /// </summary>
-    private async Task<int> SurchargeAsync(string firmId, FirmSettings? settings, RunSnapshot snapshot, CancellationToken cancellationToken)
+    private async Task<int> SurchargeAsync(RunContext context, FirmSettings? settings, RunSnapshot snapshot, CancellationToken cancellationToken)
     {
         var firm = settings?.Surcharge();
         string? jurisdiction = null;
         if (firm is not null && firm.ExcludedJurisdictions.Count > 0 && snapshot.PaymentMethodKind == PaymentMethodKind.Card && snapshot.DepositKind == BankAccountKind.Operating)
         {
-            jurisdiction = (await store.GetAsync<Payer>(firmId, snapshot.PayerId, cancellationToken).ConfigureAwait(false))?.Value.Jurisdiction;
+            jurisdiction = (await context.PayerAsync(store, snapshot.PayerId, cancellationToken).ConfigureAwait(false))?.Jurisdiction;
         }
 
         var decision = Payments.Surcharges.Decide(firm, snapshot.PaymentMethodKind, snapshot.Funding, snapshot.DepositKind, jurisdiction);

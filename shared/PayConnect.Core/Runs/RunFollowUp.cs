@@ -27,15 +27,37 @@ public sealed class RunFollowUp(
     Notifications.PayerNotices.RunDigest? digest = null,
     NotificationLinks? links = null)
 {
-    /// <summary>A posted run's receipt (once), then the end of its schedule if it was the last run.</summary>
+    /// <summary>
+    /// A posted run's receipts (once): the staff subscribers' copy, the payer's receipt and the digest line, each only
+    /// when someone receives it, with the schedule and payer this delivery already read; one write remembers them on the
+    /// run, and none is made when nobody receives anything. Then the end of its schedule if it was the last run.
+    /// </summary>
     public async Task<RunStep> PostedAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
     {
-        if (Reversals.ChargedRunNotices.Owed(run.Value).Count > 0)
+        var r = run.Value;
+        var staff = Reversals.ChargedRunNotices.Owed(r);
+        var payerReceipt = receipts is not null && !r.Notified.Contains(NotificationTypes.PaymentReceipt);
+        if (staff.Count > 0 || payerReceipt)
         {
-            var sent = await notices.SendOwedAsync(context.FirmId, run, cancellationToken).ConfigureAwait(false);
-            if (!ReferenceEquals(sent, run))
+            var schedule = context.ScheduleRead ? context.Schedule : await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
+            context.Schedule = schedule;
+            context.ScheduleRead = true;
+            var payerId = r.Snapshot?.PayerId ?? schedule?.Value.PayerId;
+            var payer = payerId is null ? null : await context.PayerAsync(store, payerId, cancellationToken).ConfigureAwait(false);
+            var sent = staff.Count > 0 && await notices.EnqueueAsync(context.FirmId, r, staff, schedule?.Value, payer, cancellationToken).ConfigureAwait(false);
+            if (payerReceipt)
             {
-                return new RunStep.Next(sent);
+                sent |= await receipts!.PostedAsync(context.FirmId, r, schedule?.Value, payer, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (sent)
+            {
+                // A redelivery finds them marked and enqueues nothing again (the outbox would refuse a second copy anyway).
+                var now = clock.GetCurrentInstant();
+                var marked = staff.Aggregate(r, (x, o) => x.MarkNotified(o.Marker, now));
+                marked = payerReceipt ? marked.MarkNotified(NotificationTypes.PaymentReceipt, now) : marked;
+                var etags = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(marked, run.ETag)], cancellationToken).ConfigureAwait(false);
+                run = new Stored<RunRecord>(marked, etags[0]!);
             }
         }
 
@@ -59,8 +81,8 @@ public sealed class RunFollowUp(
         var firmName = string.IsNullOrWhiteSpace(settings?.Name) ? context.FirmId : settings.Name;
         var schedule = context.ScheduleRead ? context.Schedule : await store.GetAsync<Schedule>(context.FirmId, r.ScheduleId, cancellationToken).ConfigureAwait(false);
         var payerId = r.Snapshot?.PayerId ?? schedule?.Value.PayerId;
-        var payer = payerId is null ? null : await store.GetAsync<Payer>(context.FirmId, payerId, cancellationToken).ConfigureAwait(false);
-        var payerName = payer?.Value.Name ?? payerId ?? "(unknown payer)";
+        var payer = payerId is null ? null : await context.PayerAsync(store, payerId, cancellationToken).ConfigureAwait(false);
+        var payerName = payer?.Name ?? payerId ?? "(unknown payer)";
         var scheduleName = schedule?.Value.Name ?? r.ScheduleId;
 
         if (type == NotificationTypes.AwaitingApproval)
@@ -120,15 +142,6 @@ public sealed class RunFollowUp(
     public async Task<RunStep> CompleteScheduleAsync(RunContext context, Stored<RunRecord> run, CancellationToken cancellationToken)
     {
         var r = run.Value;
-        if (receipts is not null && r.State == RunState.Posted && !r.Notified.Contains(NotificationTypes.PaymentReceipt))
-        {
-            // The payer's receipt, the firm's digest and the authorization's retention, once; then the schedule's end.
-            await receipts.PostedAsync(context.FirmId, r, context.ScheduleRead ? context.Schedule?.Value : null, cancellationToken).ConfigureAwait(false);
-            var receipted = r.MarkNotified(NotificationTypes.PaymentReceipt, clock.GetCurrentInstant());
-            var etag = await ledger.CommitAsync(context.FirmId, [RecordWrite.Replace(receipted, run.ETag)], cancellationToken).ConfigureAwait(false);
-            return new RunStep.Next(new Stored<RunRecord>(receipted, etag[0]!));
-        }
-
         for (var round = 0; round < 3; round++)
         {
             // The schedule as this delivery read it is enough to see that more runs are coming; an end is written

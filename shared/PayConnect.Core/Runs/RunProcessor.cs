@@ -37,6 +37,31 @@ public sealed class RunContext(RunKey key, RunMessage message, int deliveryCount
     /// <summary>True when this delivery allocated the run: no charge can have been attempted under its key before.</summary>
     public bool AllocatedHere { get; set; }
 
+    /// <summary>
+    /// The payer as this delivery sees it: the schedule's copy, or else read once (the notice gate, the surcharge rule
+    /// and the follow-ups share it); null when the payer does not exist.
+    /// </summary>
+    public async ValueTask<Payer?> PayerAsync(IRecordStore store, string payerId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (_payer is { } read && read.Id == payerId)
+        {
+            return read.Payer;
+        }
+
+        // The schedule's copy (kept current by every payer change) when this delivery read a schedule that has one.
+        if (Schedule?.Value is { PayerCopy: { } copy } schedule && schedule.PayerId == payerId)
+        {
+            return copy.ToPayer(payerId, schedule.CreatedAt);
+        }
+
+        var payer = (await store.GetAsync<Payer>(FirmId, payerId, cancellationToken).ConfigureAwait(false))?.Value;
+        _payer = (payerId, payer);
+        return payer;
+    }
+
+    private (string Id, Payer? Payer)? _payer;
+
     /// <summary>The client ledgers as this delivery last wrote them (with their new ETags): the next commit tries these first.</summary>
     public Dictionary<string, Stored<ClientLedger>> Ledgers { get; } = new(StringComparer.Ordinal);
 }

@@ -32,6 +32,7 @@ public static class RunsServiceCollectionExtensions
             ? new OutboxOptions { PortalBaseUrl = portal }
             : new OutboxOptions());
         services.TryAddSingleton<FirmSettingsCache>();
+        services.TryAddSingleton<SubscriptionCache>();
         services.TryAddSingleton<NotificationOutbox>();
         services.TryAddSingleton<RunLedger>();
         services.TryAddSingleton<LedgerMigration>();

@@ -268,6 +268,37 @@ public sealed partial class AuthorizationLifecycleTests(Emulators emulators) : I
     }
 
     [Fact]
+    public async Task AuthorizationLifecycle_ContactsChangedAfterTheScheduleExists_ReachItsNextRuns()
+    {
+        // Runs read the payer from the schedule's copy: every change to the payer must reach the copy.
+        await StartAsync();
+        var party = await PartyAsync("C-100");
+        SetFirmTime(2026, 3, 1);
+        await AutoPayAsync(party, new { kind = "Weekly" }, "2026-03-02", new { kind = "UpTo", cap = 400.00m });
+        Ok(await Client.Put($"/api/firms/{Firm}/payers/{party.PayerId}/contacts", new { emails = new[] { "ap@acme.example" }, receives = new[] { "PaymentReceipt" } }), 200);
+        SetFirmTime(2026, 3, 2);
+        await SettleAsync();
+        await SettleAsync();
+
+        var first = Assert.Single(Emails(), e => e.Subject.StartsWith("Receipt:", StringComparison.Ordinal));
+        Assert.Contains("ap@acme.example", first.To, StringComparison.Ordinal);
+
+        Ok(await Client.Put($"/api/firms/{Firm}/payers/{party.PayerId}/contacts", new { emails = new[] { "billing@acme.example" }, receives = new[] { "PaymentReceipt" } }), 200);
+        var etag = Ok(await Client.Get($"/api/firms/{Firm}/payers/{party.PayerId}"), 200).Headers.ETag.ToString();
+        Ok(await Client.Put($"/api/firms/{Firm}/payers/{party.PayerId}", new { name = "Acme Treasury", email = "billing@acme.example" }, new Dictionary<string, string> { ["If-Match"] = etag }), 200);
+        SetFirmTime(2026, 3, 9);
+        await SettleAsync();
+        await SettleAsync();
+
+        Assert.Equal(2, Charges().Count);
+        var receipts = Emails().Where(e => e.Subject.StartsWith("Receipt:", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, receipts.Count);
+        var second = Assert.Single(receipts, r => r.To.Contains("billing@acme.example", StringComparison.Ordinal));
+        Assert.DoesNotContain("ap@acme.example", second.To, StringComparison.Ordinal);
+        Assert.Contains("Acme Treasury", second.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AuthorizationLifecycle_ThirtyDaysBeforeAOneYearLifetimeEnds_StaffAndPayerAreWarnedOnce_AndReauthorizingExtendsAYearFromTheNextRun()
     {
         await StartAsync();

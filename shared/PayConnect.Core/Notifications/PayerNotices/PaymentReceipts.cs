@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using PayConnect.Authorizations;
 using PayConnect.Connect;
 using PayConnect.Mms;
 using PayConnect.Runs;
@@ -8,10 +7,11 @@ using PayConnect.Storage;
 namespace PayConnect.Notifications.PayerNotices;
 
 /// <summary>
-/// What follows a posted run for its payer and its records (called by <see cref="RunFollowUp"/>): the receipt
+/// What follows a posted run for its payer and the firm's digest (called by <see cref="RunFollowUp"/>): the receipt
 /// (<see cref="NotificationTypes.PaymentReceipt"/>: the amount, the invoices paid and what remains outstanding, read as
-/// the next run would see it), the run in the firm's daily digest, and the authorization records' retention moved to two
-/// years past this payment. Each part is idempotent: the run marks itself notified only after all of them.
+/// the next run would see it) when the payer receives receipts, and the run in the firm's daily digest when the firm has
+/// a digest subscriber. Each part is idempotent: the run marks itself notified only after both. (The authorization
+/// records' retention needs no write per payment: it is read from the schedule's charged runs, docs/decisions/0043.)
 /// </summary>
 public sealed class PaymentReceipts(
     IRecordStore store,
@@ -19,26 +19,26 @@ public sealed class PaymentReceipts(
     NotificationOutbox outbox,
     NotificationLinks links,
     RunDigest digest,
-    ScheduleAuthorizations authorizations,
     FirmSettingsCache firms,
     ILogger<PaymentReceipts> logger)
 {
-    public async Task PostedAsync(string firmId, RunRecord run, Schedule? schedule, CancellationToken cancellationToken)
+    /// <summary>The receipt and the digest line; true when either was written.</summary>
+    /// <param name="firmId">The firm.</param>
+    /// <param name="run">The posted run.</param>
+    /// <param name="schedule">Its schedule as the caller read it (read here when null).</param>
+    /// <param name="payer">Its payer as the caller read it (read here when null).</param>
+    /// <param name="cancellationToken">Cancels the work; doing it again is harmless.</param>
+    public async Task<bool> PostedAsync(string firmId, RunRecord run, Schedule? schedule, Payer? payer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
         var firm = await firms.GetAsync(firmId, cancellationToken).ConfigureAwait(false);
         schedule ??= (await store.GetAsync<Schedule>(firmId, run.ScheduleId, cancellationToken).ConfigureAwait(false))?.Value;
         var payerId = run.Snapshot?.PayerId ?? schedule?.PayerId;
-        var payer = payerId is null ? null : (await store.GetAsync<Payer>(firmId, payerId, cancellationToken).ConfigureAwait(false))?.Value;
-        await digest.RecordAsync(firmId, firm, run, schedule?.Name, payer?.Name, cancellationToken).ConfigureAwait(false);
-        if (firm is not null)
-        {
-            await authorizations.RecordPaymentAsync(firmId, run.ScheduleId, firm.TodayAt(run.UpdatedAt), cancellationToken).ConfigureAwait(false);
-        }
-
+        payer ??= payerId is null ? null : (await store.GetAsync<Payer>(firmId, payerId, cancellationToken).ConfigureAwait(false))?.Value;
+        var wrote = await digest.RecordAsync(firmId, firm, run, schedule?.Name, payer?.Name, cancellationToken).ConfigureAwait(false);
         if (firm is null || schedule is null || payer?.Contacts is not { } contacts || !contacts.Receive(NotificationTypes.PaymentReceipt))
         {
-            return;
+            return wrote;
         }
 
         var currency = run.Currency ?? schedule.Currency;
@@ -85,5 +85,6 @@ public sealed class PaymentReceipts(
             (id, to) => PayerEmail.Compose(id, to, "payment-receipt", model, links.ForPayer(firmId, payer.Id, NotificationTypes.PaymentReceipt), NotificationTypes.PaymentReceipt),
             cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Run {RunKey}: payment receipt enqueued ({Recipients} addresses)", run.RunKey, contacts.Emails.Count);
+        return true;
     }
 }

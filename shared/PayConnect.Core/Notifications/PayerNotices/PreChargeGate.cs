@@ -44,7 +44,12 @@ public sealed class PreChargeGate(
     /// <summary>How long a run whose notice is still in the outbox waits before it looks again.</summary>
     public static readonly Duration RecheckAfter = Duration.FromHours(1);
 
-    public async Task<NoticeGateDecision> CheckAsync(FirmSettings? firm, Schedule schedule, RunKey key, CancellationToken cancellationToken)
+    /// <param name="firm">The firm's settings.</param>
+    /// <param name="schedule">The run's schedule as it is now.</param>
+    /// <param name="payer">The schedule's payer as this delivery read it (null when it does not exist).</param>
+    /// <param name="key">The run.</param>
+    /// <param name="cancellationToken">Cancels the work.</param>
+    public async Task<NoticeGateDecision> CheckAsync(FirmSettings? firm, Schedule schedule, Payer? payer, RunKey key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(schedule);
         if (firm is null)
@@ -52,7 +57,6 @@ public sealed class PreChargeGate(
             return new NoticeGateDecision.Proceed();
         }
 
-        var payer = (await store.GetAsync<Payer>(key.FirmId, schedule.PayerId, cancellationToken).ConfigureAwait(false))?.Value;
         if (payer?.Contacts?.Receive(NotificationTypes.PreChargeNotice) != true)
         {
             return new NoticeGateDecision.Proceed();

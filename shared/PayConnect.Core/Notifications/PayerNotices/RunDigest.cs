@@ -65,11 +65,20 @@ public sealed record DigestSweepResult(int Firms, int Digests);
 /// subscribers get the runs charged and failed that day and the runs waiting for approval now; exactly once per day and
 /// subscriber (the outbox's key). A day with nothing to report sends nothing.
 /// </summary>
-public sealed class RunDigest(IRecordStore store, RunLedger ledger, NotificationOutbox outbox, NotificationLinks links, OutboxOptions outboxOptions, IClock clock, ILogger<RunDigest> logger)
+public sealed class RunDigest(IRecordStore store, RunLedger ledger, NotificationOutbox outbox, NotificationLinks links, OutboxOptions outboxOptions, IClock clock, ILogger<RunDigest> logger, SubscriptionCache? subscriptions = null)
 {
-    public async Task RecordAsync(string firmId, FirmSettings? firm, RunRecord run, string? scheduleName, string? payerName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the run's line for its day's digest when the firm has a digest subscriber (a firm without one pays no
+    /// write per run; a digest covers the runs since its first subscriber). True when the line was written.
+    /// </summary>
+    public async Task<bool> RecordAsync(string firmId, FirmSettings? firm, RunRecord run, string? scheduleName, string? payerName, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(run);
+        if (subscriptions is not null && !await subscriptions.AnyAsync(firmId, NotificationTypes.RunSummary, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
+        }
+
         var day = FirmClock.TodayIn(firm?.Zone() ?? DateTimeZone.Utc, run.UpdatedAt);
         await store.UpsertAsync(firmId, new RunDigestLine(
             day,
@@ -82,6 +91,7 @@ public sealed class RunDigest(IRecordStore store, RunLedger ledger, Notification
             run.AmountMinor,
             run.Currency,
             run.State == RunState.Posted ? null : run.FailureReason), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>Registers a firm whose staff subscribed to the digest.</summary>
