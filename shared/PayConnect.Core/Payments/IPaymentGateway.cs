@@ -30,6 +30,15 @@ public interface IPaymentGateway
     Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The run key PayConnect gave a charge when it made it (Stripe: the PaymentIntent's <c>run_key</c> metadata), or
+    /// null when the gateway has no such charge or it carries none. Gateway events name the charge only; this is how
+    /// they find their run without an index written on every charge (docs/decisions/0043).
+    /// </summary>
+    /// <exception cref="GatewayUnavailableException">The gateway cannot tell now; ask again later.</exception>
+    /// <exception cref="GatewayConfigurationException">Credentials are misconfigured.</exception>
+    Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Returns all or part of a charge to the payer, at most once per <see cref="RefundRequest.IdempotencyKey"/>. With
     /// destination charges the refunded amount is taken back from the deposit account it was paid into (a transfer
     /// reversal of exactly that amount: a trust account only gives back the client's own money, never a fee); the

@@ -4,9 +4,10 @@ using PayConnect.Storage;
 namespace PayConnect.Reversals;
 
 /// <summary>
-/// Which run a gateway charge belongs to: gateway events name the charge only (Stripe: the PaymentIntent), and the
-/// event endpoint has no firm in its path. One entry per charge under one fixed pseudo-firm (<see cref="Partition"/>),
-/// written before the run records its charge, so every charged run can be found.
+/// Which run a gateway charge belongs to, for the charges made while every charge was indexed: one entry per charge under
+/// one fixed pseudo-firm (<see cref="Partition"/>). Runs no longer write it: a charge carries its run key at the gateway
+/// (<see cref="Payments.IPaymentGateway.RunKeyOfChargeAsync"/>, docs/decisions/0043); the entries written before are
+/// still read first, so their events keep finding their runs.
 /// </summary>
 public sealed record ChargeIndexEntry(string ChargeId, string FirmId, string ScheduleId, LocalDate RunDate, Instant CreatedAt) : IFirmRecord
 {
@@ -18,13 +19,9 @@ public sealed record ChargeIndexEntry(string ChargeId, string FirmId, string Sch
     public string Key => ChargeId;
 }
 
-/// <summary>The charge index in front of the store.</summary>
+/// <summary>The charge index in front of the store (read only: see <see cref="ChargeIndexEntry"/>).</summary>
 public sealed class ChargeIndex(IRecordStore store)
 {
-    /// <summary>Records the charge's run (idempotent: the same charge always names the same run).</summary>
-    public Task RecordAsync(ChargeIndexEntry entry, CancellationToken cancellationToken) =>
-        store.UpsertAsync(ChargeIndexEntry.Partition, entry, cancellationToken);
-
     /// <summary>The run of the charge, or null when PayConnect did not make it.</summary>
     public async Task<ChargeIndexEntry?> FindAsync(string chargeId, CancellationToken cancellationToken) =>
         chargeId.Length is > 0 and <= 255 && chargeId.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')

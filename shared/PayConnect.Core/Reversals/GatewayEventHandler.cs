@@ -56,11 +56,21 @@ public sealed class GatewayEventHandler(
     public async Task<GatewayEventOutcome> HandleAsync(string gatewayName, GatewayEvent e, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(e);
-        var entry = await charges.FindAsync(e.ChargeId, cancellationToken).ConfigureAwait(false);
-        if (entry is null)
+        RunKey entry;
+        try
         {
-            logger.LogInformation("Gateway event {EventId} ({EventType}) is about charge {ChargeId}, which PayConnect did not make", e.EventId, e.GetType().Name, e.ChargeId);
-            return GatewayEventOutcome.NotOurs;
+            if (await RunOfChargeAsync(e.ChargeId, cancellationToken).ConfigureAwait(false) is not { } found)
+            {
+                logger.LogInformation("Gateway event {EventId} ({EventType}) is about charge {ChargeId}, which PayConnect did not make", e.EventId, e.GetType().Name, e.ChargeId);
+                return GatewayEventOutcome.NotOurs;
+            }
+
+            entry = found;
+        }
+        catch (GatewayUnavailableException ex)
+        {
+            logger.LogWarning("Gateway event {EventId}: the gateway could not say which run charge {ChargeId} belongs to: {Reason}", e.EventId, e.ChargeId, ex.Message);
+            return GatewayEventOutcome.RetryLater;
         }
 
         var firmId = entry.FirmId;
@@ -81,9 +91,16 @@ public sealed class GatewayEventHandler(
             }
 
             var run = stored.Value;
+            if (run.ChargeId != e.ChargeId && run.Returns.All(r => r.ChargeId != e.ChargeId) && run.State is not (RunState.Allocated or RunState.Charged))
+            {
+                // The run finished without keeping this charge (it kept another, or none): nothing of this run's to change.
+                logger.LogWarning("Gateway event {EventId}: charge {ChargeId} names run {RunKey} ({State}), which did not keep it", e.EventId, e.ChargeId, run.RunKey, run.State);
+                return GatewayEventOutcome.NotOurs;
+            }
+
             if (run.ChargeId != e.ChargeId && run.Returns.All(r => r.ChargeId != e.ChargeId) || run.State == RunState.Charged)
             {
-                // The charge is not recorded on the run yet (its commit comes right after the index entry): later.
+                // The charge is not recorded on the run yet (the run is charging or writing its postings): later.
                 logger.LogInformation("Gateway event {EventId} for run {RunKey} ({State}) arrived before the run recorded charge {ChargeId}", e.EventId, run.RunKey, run.State, e.ChargeId);
                 return GatewayEventOutcome.RetryLater;
             }
@@ -167,6 +184,20 @@ public sealed class GatewayEventHandler(
                 run = await ledger.RunAsync(firmId, r.ScheduleId, r.RunDate, cancellationToken).ConfigureAwait(false) ?? run;
             }
         }
+    }
+
+    /// <summary>
+    /// The run a charge belongs to: the charge index for charges made while every charge was indexed, else the run key
+    /// the gateway keeps on the charge (docs/decisions/0043). Null when PayConnect did not make it.
+    /// </summary>
+    private async Task<RunKey?> RunOfChargeAsync(string chargeId, CancellationToken cancellationToken)
+    {
+        if (await charges.FindAsync(chargeId, cancellationToken).ConfigureAwait(false) is { } indexed)
+        {
+            return new RunKey(indexed.FirmId, indexed.ScheduleId, indexed.RunDate);
+        }
+
+        return await gateway.RunKeyOfChargeAsync(chargeId, cancellationToken).ConfigureAwait(false) is { } text && RunKey.TryParse(text, out var key) ? key : null;
     }
 
     /// <summary>A gateway id as a row-key part: as it is when it is plain, hashed when it holds anything else.</summary>

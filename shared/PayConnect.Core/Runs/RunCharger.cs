@@ -21,7 +21,6 @@ namespace PayConnect.Runs;
 public sealed class RunCharger(
     IRecordStore store,
     RunLedger ledger,
-    Reversals.ChargeIndex chargeIndex,
     IPaymentGateway gateway,
     DeclinePolicy declinePolicy,
     RunRetries retries,
@@ -131,12 +130,7 @@ public sealed class RunCharger(
     private async Task<RunStep> PostInSpanAsync(RunContext context, Stored<RunRecord> run, ChargeApproved? approved, CancellationToken cancellationToken)
     {
         var now = clock.GetCurrentInstant();
-        if (run.Value.State != RunState.Charged)
-        {
-            // Before the run records the charge: every charged run can be found from the gateway's events about it.
-            await chargeIndex.RecordAsync(new Reversals.ChargeIndexEntry(approved!.ChargeId, context.FirmId, run.Value.ScheduleId, run.Value.RunDate, now), cancellationToken).ConfigureAwait(false);
-        }
-
+        // No index entry: the gateway's events find this run by the run key the charge carries (docs/decisions/0043).
         var charged = run.Value.State == RunState.Charged ? run.Value : run.Value.Charged(approved!.ChargeId, approved.SettlementPending, now);
         var references = charged.Lines.ToDictionary(l => l.InvoiceNumber.ToUpperInvariant(), l => l.Reference, StringComparer.Ordinal);
         var postings = charged.Lines.Select(l => Posting(charged, l, now)).ToList();

@@ -36,6 +36,9 @@ public enum DueIndexRepairKind
 
     /// <summary>A schedule whose last run is final but which stayed Active: ended by the engine's rule.</summary>
     FinishedScheduleEnded,
+
+    /// <summary>A schedule's copy of its payer (<see cref="PayerCopy"/>) disagreed with the payer: the payer's schedules were copied again.</summary>
+    PayerCopyRefreshed,
 }
 
 /// <summary>One repair: what, and of which schedule.</summary>
@@ -71,7 +74,8 @@ public sealed class DueIndexReconciler(
     RunLedger ledger,
     RunFollowUp followUp,
     IClock clock,
-    ILogger<DueIndexReconciler> logger)
+    ILogger<DueIndexReconciler> logger,
+    Payers.PayerCopies? payerCopies = null)
 {
     private sealed record EntryInfo(string Partition, LocalDate RunDate, string ETag, string? ScheduleETag, string? TimeZone, bool CarriesSchedule, Instant? WrittenAt, string FirmId, string ScheduleId)
     {
@@ -85,6 +89,8 @@ public sealed class DueIndexReconciler(
         var cursor = await index.CursorAsync(ct).ConfigureAwait(false);
         var repairs = new List<DueIndexRepair>();
         var zones = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var payers = new Dictionary<(string FirmId, string PayerId), Payer?>();
+        var recopied = new HashSet<(string FirmId, string PayerId)>();
 
         var entries = new Dictionary<string, List<EntryInfo>>(StringComparer.Ordinal);
         var entriesChecked = 0;
@@ -113,6 +119,7 @@ public sealed class DueIndexReconciler(
             try
             {
                 await CheckAsync(firmId, schedule, found, zone, removed).ConfigureAwait(false);
+                await CheckPayerCopyAsync(firmId, schedule.Value).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -166,6 +173,31 @@ public sealed class DueIndexReconciler(
             }
 
             return zone;
+        }
+
+        // A payer change whose copies a failure interrupted (decision 0043): the payer's schedules are copied again,
+        // at most once per payer and pass; each payer is read once per pass.
+        async Task CheckPayerCopyAsync(string firmId, Schedule s)
+        {
+            if (payerCopies is null || s.State == ScheduleState.Ended || s.PayerCopy is not { } copy || recopied.Contains((firmId, s.PayerId)))
+            {
+                return;
+            }
+
+            if (!payers.TryGetValue((firmId, s.PayerId), out var payer))
+            {
+                payer = (await store.GetAsync<Payer>(firmId, s.PayerId, ct).ConfigureAwait(false))?.Value;
+                payers[(firmId, s.PayerId)] = payer;
+            }
+
+            if (payer is not null && !PayerCopy.Of(payer).SameAs(copy))
+            {
+                recopied.Add((firmId, s.PayerId));
+                if (await payerCopies.RefreshAsync(firmId, payer, ct).ConfigureAwait(false) > 0)
+                {
+                    Repaired(DueIndexRepairKind.PayerCopyRefreshed, firmId, s.Id, null, "its copy of the payer was out of date");
+                }
+            }
         }
 
         async Task CheckAsync(string firmId, Stored<Schedule> schedule, List<EntryInfo> found, string? firmZone, HashSet<string> removed)

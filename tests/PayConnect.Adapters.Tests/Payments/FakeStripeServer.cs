@@ -52,6 +52,9 @@ internal sealed record StripeReply(int Status, string Json, TimeSpan Delay = def
 /// <item>ACH (docs.stripe.com/payments/ach-direct-debit): a PaymentIntent for an unverified bank account ends
 /// <c>requires_action</c> with <c>next_action.type = verify_with_microdeposits</c> (Stripe.net
 /// <c>PaymentIntentNextAction.Type</c> doc); a debit being processed is <c>processing</c>.</item>
+/// <item><c>GET /v1/payment_intents/{id}</c>, retrieve (docs.stripe.com/api/payment_intents/retrieve): the intent with
+/// its metadata; an id Stripe does not know is a 404 <c>invalid_request_error</c> with code <c>resource_missing</c>.
+/// <see cref="FailRetrievals"/> makes it answer 500 (Stripe's <c>api_error</c>).</item>
 /// </list>
 /// Search (<c>/v1/payment_intents/search</c>) is not served: the adapter must not depend on it.
 /// </summary>
@@ -78,6 +81,9 @@ internal sealed class FakeStripeServer : IAsyncDisposable
     /// <summary>Every broken rule seen; empty when the client behaved.</summary>
     public ConcurrentQueue<string> Violations { get; } = new();
 
+    /// <summary>While true, a retrieval answers 500 (Stripe's own trouble).</summary>
+    public bool FailRetrievals { get; set; }
+
     /// <summary>The reply when nothing is scripted.</summary>
     public Func<RecordedRequest, StripeReply> Default { get; set; } = r => new StripeReply(200, StripeJson.Intent(r, "succeeded"));
 
@@ -90,6 +96,7 @@ internal sealed class FakeStripeServer : IAsyncDisposable
         var server = new FakeStripeServer(app);
         app.MapPost("/v1/payment_intents", server.CreateAsync);
         app.MapGet("/v1/payment_intents", server.ListAsync);
+        app.MapGet("/v1/payment_intents/{id}", server.RetrieveAsync);
         app.MapFallback(server.UnknownAsync);
         await app.StartAsync();
         server.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -224,6 +231,31 @@ internal sealed class FakeStripeServer : IAsyncDisposable
 
         await WriteAsync(context, new StripeReply(200,
             $$"""{"object":"list","url":"/v1/payment_intents","has_more":{{(hasMore ? "true" : "false")}},"data":[{{string.Join(",", page.Select(p => p.Json))}}]}"""));
+    }
+
+    private async Task RetrieveAsync(HttpContext context, string id)
+    {
+        requests.Enqueue(Record(context, new Dictionary<string, string>()));
+        if (context.Request.Headers.ContainsKey("Stripe-Account"))
+        {
+            Violations.Enqueue("retrieve with Stripe-Account: destination charges live on the platform");
+        }
+
+        if (FailRetrievals)
+        {
+            await WriteAsync(context, new StripeReply(500, StripeJson.Error("api_error", null, "An unknown error occurred.")));
+            return;
+        }
+
+        StoredIntent? found;
+        lock (gate)
+        {
+            found = intents.FirstOrDefault(i => i.Id == id);
+        }
+
+        await WriteAsync(context, found is null
+            ? new StripeReply(404, StripeJson.Error("invalid_request_error", "resource_missing", $"No such payment_intent: '{id}'"))
+            : new StripeReply(200, found.Json));
     }
 
     private static async Task WriteAsync(HttpContext context, StripeReply reply)

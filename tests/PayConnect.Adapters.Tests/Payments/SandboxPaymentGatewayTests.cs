@@ -207,6 +207,15 @@ public class SandboxPaymentGatewayTests
     }
 
     [Fact]
+    public async Task RunKeyOfCharge_NamesTheRunOfEachChargeItMade_AndNothingForOthers()
+    {
+        var charged = Assert.IsType<ChargeApproved>(await gateway.ChargeAsync(Request(SandboxPaymentGateway.Approve), CancellationToken.None));
+
+        Assert.Equal(RunKey, await gateway.RunKeyOfChargeAsync(charged.ChargeId, CancellationToken.None));
+        Assert.Null(await gateway.RunKeyOfChargeAsync("pi_sandbox_unknown", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task FindCharge_FindsTheChargeMadeUnderTheKeyWithItsSettlementState()
     {
         var request = Request(SandboxPaymentGateway.AchApprove, rail: PaymentRail.Ach, mandate: "mandate_1Abc");

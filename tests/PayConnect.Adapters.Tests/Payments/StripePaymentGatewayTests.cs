@@ -377,6 +377,36 @@ public sealed class StripePaymentGatewayTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RunKeyOfCharge_ReadsTheRunKeyTheChargeCarries_FromThePlatformsPaymentIntent()
+    {
+        var charged = Assert.IsType<ChargeApproved>(await Gateway().ChargeAsync(Request(), CancellationToken.None));
+
+        Assert.Equal(RunKey, await Gateway().RunKeyOfChargeAsync(charged.ChargeId, CancellationToken.None));
+        var retrieve = Assert.Single(server.Requests, r => r.Method == "GET" && r.Path == "/v1/payment_intents/" + charged.ChargeId);
+        Assert.True(string.IsNullOrEmpty(retrieve.StripeAccount));
+    }
+
+    [Fact]
+    public async Task RunKeyOfCharge_IsNull_ForAnIntentStripeDoesNotKnow_OrOneWithoutOurKey_AndForIdsThatAreNoIntents()
+    {
+        var foreign = server.Seed("cus_PayerOne", "someone-elses-key", "succeeded", 100, StripeJson.Epoch);
+
+        Assert.Null(await Gateway().RunKeyOfChargeAsync("pi_3QxTestUnknown01", CancellationToken.None));
+        Assert.Null(await Gateway().RunKeyOfChargeAsync(foreign, CancellationToken.None));
+        Assert.Null(await Gateway().RunKeyOfChargeAsync("ch_3QxTestCharge01", CancellationToken.None));
+        Assert.Null(await Gateway().RunKeyOfChargeAsync("pi_../../v1/customers", CancellationToken.None));
+        Assert.Equal(2, server.Requests.Count(r => r.Method == "GET"));
+    }
+
+    [Fact]
+    public async Task RunKeyOfCharge_WhenStripeFails_IsUnavailable_SoTheEventIsDeliveredAgain()
+    {
+        server.FailRetrievals = true;
+
+        await Assert.ThrowsAsync<GatewayUnavailableException>(() => Gateway().RunKeyOfChargeAsync("pi_3QxTestAnyId0001", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task FindCharge_IgnoresOtherKeysAndUnpaidIntents()
     {
         var key = ChargeIdempotencyKey.For(RunKey, 3);

@@ -538,6 +538,8 @@ public sealed class EngineBehaviourTests(Emulators emulators) : IAsyncLifetime
             public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
                 owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.FindChargeAsync(lookup, cancellationToken);
 
+            public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken) => inner.RunKeyOfChargeAsync(chargeId, cancellationToken);
+
             public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
 
             public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);

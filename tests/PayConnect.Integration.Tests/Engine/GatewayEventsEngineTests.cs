@@ -6,7 +6,11 @@ using PayConnect.Functions.Runs;
 using PayConnect.Infrastructure.Configuration;
 using PayConnect.Infrastructure.Messaging;
 using PayConnect.Infrastructure.Payments.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
 using PayConnect.Integration.Tests.Infrastructure;
+using PayConnect.Payments;
+using PayConnect.Reversals;
+using PayConnect.Storage;
 
 namespace PayConnect.Integration.Tests.Engine;
 
@@ -144,6 +148,44 @@ public sealed class GatewayEventsEngineTests(Emulators emulators) : IAsyncLifeti
         Assert.Equal(["INV-1001", "INV-1002"], reversals.Select(p => p["invoiceNumber"]!.GetValue<string>()).Order());
         var more = await Client.Post($"/api/firms/{Firm}/runs/{schedule}/2026-03-02/refunds", new { }, new Dictionary<string, string> { ["Idempotency-Key"] = "again" });
         Assert.Equal(409, more.Status);
+    }
+
+    [Fact]
+    public async Task EventsFindTheirRunByTheRunKeyTheChargeCarries_WithoutAnIndexEntry()
+    {
+        var (schedule, chargeId) = await ChargedOnceAsync();
+
+        Assert.Null(await Host.Get<IRecordStore>().GetAsync<ChargeIndexEntry>(ChargeIndexEntry.Partition, chargeId, CancellationToken.None));
+        Assert.Equal("Applied", (await DeliverAsync(Sandbox.RefundInDashboard(chargeId))).Json!["outcome"]!.GetValue<string>());
+        Assert.Equal(150025, (await ReversalsAsync(schedule)).Sum(p => p["amountMinor"]!.GetValue<long>()));
+    }
+
+    [Fact]
+    public async Task ChargeIndexedBeforeChargesCarriedTheirRun_IsStillFoundByItsEntry_AndAnUnknownChargeIsNotOurs()
+    {
+        // A gateway that cannot name the run (a charge made while every charge was indexed instead).
+        var (schedule, chargeId) = await ChargedOnceAsync(replace: s => s.AddSingleton<IPaymentGateway>(sp => new NoRunKeys(sp.GetRequiredService<SandboxPaymentGateway>())));
+        var refund = Sandbox.RefundInDashboard(chargeId);
+        Assert.Equal("NotOurs", (await DeliverAsync(refund)).Json!["outcome"]!.GetValue<string>());
+        Assert.Empty(await ReversalsAsync(schedule));
+
+        await Host.Get<IRecordStore>().UpsertAsync(ChargeIndexEntry.Partition, new ChargeIndexEntry(chargeId, Firm, schedule, new LocalDate(2026, 3, 2), Host.Clock.GetCurrentInstant()), CancellationToken.None);
+
+        Assert.Equal("Applied", (await DeliverAsync(refund)).Json!["outcome"]!.GetValue<string>());
+        Assert.Equal(150025, (await ReversalsAsync(schedule)).Sum(p => p["amountMinor"]!.GetValue<long>()));
+    }
+
+    private sealed class NoRunKeys(IPaymentGateway inner) : IPaymentGateway
+    {
+        public Task<ChargeResult> ChargeAsync(ChargeRequest request, CancellationToken cancellationToken) => inner.ChargeAsync(request, cancellationToken);
+
+        public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) => inner.FindChargeAsync(lookup, cancellationToken);
+
+        public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+        public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
+
+        public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
     }
 
     [Fact]
@@ -365,9 +407,9 @@ public sealed class GatewayEventsEngineTests(Emulators emulators) : IAsyncLifeti
         Assert.Equal(150025, Assert.Single(Sandbox.Charges).Amount.Minor);
     }
 
-    private async Task<(string Schedule, string ChargeId)> ChargedOnceAsync(bool weekly = false, bool ach = false, string depositKind = "Operating")
+    private async Task<(string Schedule, string ChargeId)> ChargedOnceAsync(bool weekly = false, bool ach = false, string depositKind = "Operating", Action<IServiceCollection>? replace = null)
     {
-        await StartAsync();
+        await StartAsync(replace: replace);
         if (depositKind == "Trust")
         {
             // The firm's operating account, which a chargeback is recovered from.
@@ -385,9 +427,9 @@ public sealed class GatewayEventsEngineTests(Emulators emulators) : IAsyncLifeti
         return (schedule, run["chargeId"]!.GetValue<string>());
     }
 
-    private async Task StartAsync(decimal? surchargePercent = null, string[]? excluded = null)
+    private async Task StartAsync(decimal? surchargePercent = null, string[]? excluded = null, Action<IServiceCollection>? replace = null)
     {
-        Host = new TestHost(emulators);
+        Host = new TestHost(emulators, replace: replace);
         _hosts.Add(Host);
         Client = new Client(Host) { FirmId = Firm };
         Gateway = new Client(Host) { FirmId = null };

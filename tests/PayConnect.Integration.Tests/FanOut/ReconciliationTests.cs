@@ -127,6 +127,32 @@ public sealed class ReconciliationTests(Emulators emulators)
     }
 
     [Fact]
+    public async Task Reconciliation_SchedulesWhosePayerChangedWithoutThem_GetTheirCopyOfThePayerAgain()
+    {
+        await using var h = await StartAsync(emulators);
+        var party = await h.PartyAsync();
+        var first = await h.CreateAsync(party, new { kind = "Weekly" }, "2026-03-04");
+        var second = await h.CreateAsync(party, new { kind = "Monthly" }, "2026-03-10");
+
+        // A contacts change whose copies a failure interrupted: the payer has them, its schedules do not.
+        var payer = (await h.Store.GetAsync<Payer>(Firm, party.PayerId, default))!;
+        var contacts = new PayerContacts(["ap@acme.example"], ["PreChargeNotice", "PaymentReceipt"], h.Host.Clock.GetCurrentInstant());
+        await h.Store.ReplaceAsync(Firm, payer.Value with { Contacts = contacts }, payer.ETag, default);
+
+        var result = await h.Host.Get<DueIndexReconciler>().ReconcileAsync(default);
+        var again = await h.Host.Get<DueIndexReconciler>().ReconcileAsync(default);
+
+        Assert.Equal([DueIndexRepairKind.PayerCopyRefreshed], result.Repairs.Select(r => r.Kind));
+        foreach (var id in new[] { first, second })
+        {
+            var copy = (await h.Store.GetAsync<Schedule>(Firm, id, default))!.Value.PayerCopy;
+            Assert.Equal(["ap@acme.example"], copy!.Contacts!.Emails);
+        }
+
+        Assert.Empty(again.Repairs);
+    }
+
+    [Fact]
     public async Task Reconciliation_OfAHealthyIndex_RepairsNothing()
     {
         await using var h = await StartAsync(emulators);

@@ -98,6 +98,8 @@ public sealed class CrashAfterChargeGateway(IPaymentGateway inner) : IPaymentGat
     public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
         inner.FindChargeAsync(lookup, cancellationToken);
 
+    public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken) => inner.RunKeyOfChargeAsync(chargeId, cancellationToken);
+
     public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
 
     public Task<ChargebackRecoveryResult> RecoverChargebackAsync(ChargebackRecovery request, CancellationToken cancellationToken) => inner.RecoverChargebackAsync(request, cancellationToken);
@@ -150,6 +152,8 @@ public sealed class UnreachableGateway(IPaymentGateway inner, int failures) : IP
         _calls < failures
             ? throw new GatewayUnavailableException("Connection timed out (injected).")
             : inner.FindChargeAsync(lookup, cancellationToken);
+
+    public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken) => inner.RunKeyOfChargeAsync(chargeId, cancellationToken);
 
     public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) => inner.RefundAsync(request, cancellationToken);
 

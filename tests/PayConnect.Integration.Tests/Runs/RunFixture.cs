@@ -122,7 +122,7 @@ public abstract class RunTestBase(Emulators emulators) : IAsyncLifetime
         return new RunProcessor(
             ledger,
             new RunAllocator(s, ledger, mms ?? new MirrorMmsConnector(s), firms, clock, options, NullLogger<RunAllocator>.Instance),
-            new RunCharger(s, ledger, new PayConnect.Reversals.ChargeIndex(s), gateway ?? Sandbox, Host.Get<DeclinePolicy>(), new RunRetries(s), firms, clock, options, NullLogger<RunCharger>.Instance),
+            new RunCharger(s, ledger, gateway ?? Sandbox, Host.Get<DeclinePolicy>(), new RunRetries(s), firms, clock, options, NullLogger<RunCharger>.Instance),
             new RunFollowUp(s, ledger, new NotificationOutbox(s, clock), new DueIndex(s), firms, clock, new OutboxOptions(),
                 new PayConnect.Reversals.ChargedRunNotices(s, ledger, new NotificationOutbox(s, clock), firms, clock, new OutboxOptions()), NullLogger<RunFollowUp>.Instance),
             new LedgerMigration(s, clock, NullLogger<LedgerMigration>.Instance),

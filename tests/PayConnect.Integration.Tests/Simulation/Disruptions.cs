@@ -120,6 +120,8 @@ public sealed class SwitchableGateway
         public Task<ChargeApproved?> FindChargeAsync(ChargeLookup lookup, CancellationToken cancellationToken) =>
             owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.FindChargeAsync(lookup, cancellationToken);
 
+        public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken) => inner.RunKeyOfChargeAsync(chargeId, cancellationToken);
+
         public Task<RefundResult> RefundAsync(RefundRequest request, CancellationToken cancellationToken) =>
             owner.Down ? throw new GatewayUnavailableException("Connection timed out (injected).") : inner.RefundAsync(request, cancellationToken);
 

@@ -188,6 +188,14 @@ public sealed partial class SandboxPaymentGateway : IPaymentGateway
         }
     }
 
+    public Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken)
+    {
+        lock (gate)
+        {
+            return Task.FromResult(charges.FirstOrDefault(c => c.ChargeId == chargeId)?.RunKey);
+        }
+    }
+
     /// <summary>
     /// What a connected account holds: Σ (amount − application fee) of the charges routed to it, less what was taken back
     /// from it (refunds' transfer reversals, chargeback recoveries, returned debits).

@@ -220,6 +220,41 @@ public sealed class StripePaymentGateway : IPaymentGateway
     }
 
     /// <summary>
+    /// Retrieves the PaymentIntent (<c>GET /v1/payment_intents/{id}</c>, docs.stripe.com/api/payment_intents/retrieve;
+    /// Stripe.net <c>PaymentIntentService.GetAsync</c>) and reads the <c>run_key</c> every charge carries in its metadata
+    /// (<see cref="CreateOptions"/>). Destination charges live on the platform, so no <c>Stripe-Account</c> header. An id
+    /// Stripe does not know (404 <c>resource_missing</c>) or an intent without our key is not ours: null.
+    /// </summary>
+    public async Task<string?> RunKeyOfChargeAsync(string chargeId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(chargeId) || !chargeId.StartsWith("pi_", StringComparison.Ordinal) || chargeId.Length > 255
+            || !chargeId.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            return null;
+        }
+
+        try
+        {
+            var intent = await paymentIntents.GetAsync(chargeId, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return intent.Metadata is { } metadata && metadata.TryGetValue("run_key", out var key) && !string.IsNullOrEmpty(key) ? key : null;
+        }
+        catch (StripeException e) when (e.HttpStatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        catch (StripeException e) when ((int)e.HttpStatusCode is 401 or 403)
+        {
+            logger.LogError(ConfigurationEvent, e, "Stripe refused the retrieval of PaymentIntent {PaymentIntentId}: HTTP {StatusCode}", chargeId, (int)e.HttpStatusCode);
+            throw new GatewayConfigurationException($"Stripe refused the API key (HTTP {(int)e.HttpStatusCode}).", e);
+        }
+        catch (Exception e) when (e is StripeException or HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            logger.LogWarning(e, "Stripe retrieval of PaymentIntent {PaymentIntentId} failed", chargeId);
+            throw new GatewayUnavailableException("Stripe could not say which run the charge belongs to.", e);
+        }
+    }
+
+    /// <summary>
     /// A refund of the PaymentIntent with <c>reverse_transfer=true</c>: Stripe debits the platform for the refund and
     /// takes back from the destination account exactly the refunded amount ("reversed proportionally to the amount being
     /// refunded", Stripe.net <c>RefundCreateOptions.ReverseTransfer</c>) — from a trust account only the client's own money,
