@@ -34,6 +34,12 @@ public static class DrainBenchmark
     /// <summary>Print where each round's Table operations go (<c>--breakdown</c>).</summary>
     public static bool Breakdown { get; set; }
 
+    /// <summary>
+    /// Every payer receives receipts at a contact address and every firm has a staff receipt subscriber
+    /// (<c>--with-notices</c>): what the emails of a posted run cost on top of the run.
+    /// </summary>
+    public static bool WithNotices { get; set; }
+
     private sealed record Round(string Scenario, int Concurrency, int Runs, double Seconds, double OpsPerRun, int Charges, int ChargedRuns)
     {
         public double RunsPerSecond => Runs / Seconds;
@@ -43,7 +49,8 @@ public static class DrainBenchmark
 
     public static async Task RunAsync(int firms, int schedulesPerFirm, int hotSchedules, int[] concurrencies, int latencyMs)
     {
-        Console.WriteLine($"drain benchmark: many firms = {firms} firms x {schedulesPerFirm} schedules, hot firm = 1 firm x {hotSchedules} schedules; MMS and gateway {latencyMs} ms each");
+        Console.WriteLine($"drain benchmark: many firms = {firms} firms x {schedulesPerFirm} schedules, hot firm = 1 firm x {hotSchedules} schedules; MMS and gateway {latencyMs} ms each"
+            + (WithNotices ? "; every payer receives a receipt and every firm has a staff receipt subscriber" : string.Empty));
         await using var azurite = await Azurite.StartAsync();
         await using var broker = await LocalServiceBusBroker.StartAsync(new BrokerOptions { Port = 0 });
 
@@ -154,6 +161,11 @@ public static class DrainBenchmark
             await store.UpsertAsync(firm, new FirmSettings(firm, firm, "America/Chicago", "USD", now), default);
             await store.UpsertAsync(firm, bank, default);
             await store.UpsertAsync(firm, new LedgerMigrationMarker(now, 0, 0, 0, 0, 0), default);
+            if (WithNotices)
+            {
+                await store.UpsertAsync(firm, new NotificationSubscription("accounts@" + firm + ".example", "Accounts", [NotificationTypes.PaymentReceipt], now), default);
+            }
+
             var clients = new List<MmsClient>();
             var invoices = new List<MmsInvoice>();
             var payers = new List<Payer>();
@@ -172,7 +184,10 @@ public static class DrainBenchmark
 
                 var method = new PaymentMethod("pm_1", payer, PaymentMethodKind.Card, SandboxPaymentGateway.Approve, "Visa", "4242", 1, 2030, now);
                 var association = new Association(Association.IdOf(AssociationLevel.Client, client), payer, AssociationLevel.Client, client, null, null, client, now);
-                var payerRecord = new Payer(payer, "Payer " + s, null, now);
+                var payerRecord = new Payer(payer, "Payer " + s, null, now)
+                {
+                    Contacts = WithNotices ? new PayerContacts([$"ap{s:D4}@payer.example"], [NotificationTypes.PaymentReceipt], now) : null,
+                };
                 payers.Add(payerRecord);
                 methods.Add(method);
                 associations.Add(association);

@@ -9,13 +9,14 @@ switch (command)
         return 0;
     case "drain":
         DrainBenchmark.Breakdown = args.Contains("--breakdown");
+        DrainBenchmark.WithNotices = args.Contains("--with-notices");
         await DrainBenchmark.RunAsync(
             firms: Arg("--firms", 50), schedulesPerFirm: Arg("--schedules-per-firm", 20), hotSchedules: Arg("--hot-schedules", 1000),
             concurrencies: [16, 64, 128], latencyMs: Arg("--latency-ms", 50));
         return 0;
     default:
         Console.WriteLine("usage: dotnet run -c Release --project tools/PayConnect.Bench -- fanout [--schedules 100000] [--firms 100]");
-        Console.WriteLine("       dotnet run -c Release --project tools/PayConnect.Bench -- drain [--firms 50] [--schedules-per-firm 20] [--hot-schedules 1000] [--latency-ms 50] [--breakdown]");
+        Console.WriteLine("       dotnet run -c Release --project tools/PayConnect.Bench -- drain [--firms 50] [--schedules-per-firm 20] [--hot-schedules 1000] [--latency-ms 50] [--breakdown] [--with-notices]");
         return command == "help" ? 0 : 2;
 }
 

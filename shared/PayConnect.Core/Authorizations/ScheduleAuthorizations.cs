@@ -22,52 +22,6 @@ public sealed class ScheduleAuthorizations(IRecordStore store, Runs.RunLedger le
     public const int MaxReferenceLength = 200;
 
     /// <summary>
-    /// Reads the optional <c>authorization</c> object of a schedule body (<c>{ method, reference, amountRange: { min, max } }</c>);
-    /// field errors go to the body. Left out: <see cref="CaptureMethod.NotRecorded"/>.
-    /// </summary>
-    public static CaptureInput ReadCapture(JsonBody body, string currency)
-    {
-        ArgumentNullException.ThrowIfNull(body);
-        var obj = body.Object("authorization", required: false);
-        if (obj is null)
-        {
-            return new CaptureInput(CaptureMethod.NotRecorded, null, null);
-        }
-
-        var method = obj.Enum<CaptureMethod>("method", required: true) ?? CaptureMethod.NotRecorded;
-        var reference = obj.String("reference", required: false, maxLength: MaxReferenceLength);
-        if (method != CaptureMethod.NotRecorded && string.IsNullOrWhiteSpace(reference))
-        {
-            obj.Errors.Add(obj.PathOf("reference"), "Is required with method SignedForm (the signed form's reference) or PayerEConsent (the consent record's reference).");
-        }
-
-        if (reference is not null && Payments.CardNumbers.Contains(reference))
-        {
-            obj.Errors.Add(obj.PathOf("reference"), "Must not contain a card or account number.");
-        }
-
-        AmountRange? range = null;
-        if (obj.Object("amountRange", required: false) is { } r)
-        {
-            var min = r.Decimal("min", required: true);
-            var max = r.Decimal("max", required: true);
-            if (min is { } lo && max is { } hi)
-            {
-                if (!Currencies.TryToMinor(lo, currency, out var loMinor) || !Currencies.TryToMinor(hi, currency, out var hiMinor) || loMinor <= 0 || hiMinor < loMinor)
-                {
-                    r.Errors.Add(r.PathOf("max"), $"min and max must be more than zero, min ≤ max, with at most {Currencies.Exponent(currency)} decimals.");
-                }
-                else
-                {
-                    range = new AmountRange(loMinor, hiMinor);
-                }
-            }
-        }
-
-        return new CaptureInput(method, string.IsNullOrWhiteSpace(reference) ? null : reference, range);
-    }
-
-    /// <summary>
     /// Returns <paramref name="after"/> carrying its authorization: the version of <paramref name="before"/> when the change
     /// widens nothing, else the next version with the new terms, the rendered text and <paramref name="capture"/>. A
     /// change of cadence restarts the one-year lifetime from the new first run date (the new version's year).
