@@ -221,6 +221,7 @@ public sealed class RunAllocator(
                         PaymentReference.For(begun.ReferenceKey, l.Invoice.InvoiceNumber))).ToList();
                     var available = invoices.Sum(i => Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key)));
                     run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now, surchargeBasisPoints);
+                    run = run with { LeftOwing = LeftOwing(invoices, held, runLines) };
                     if (Ceiling(settings, schedule, run.AmountMinor!.Value) is { } approval)
                     {
                         run = run.AwaitingApproval(approval, now);
@@ -274,6 +275,18 @@ public sealed class RunAllocator(
         }
 
         return Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.", Telemetry.RetryReasons.HoldContention);
+    }
+
+    /// <summary>Each invoice of the run's scopes less every other hold and this run's lines, oldest first; only what still owes.</summary>
+    private static RunLeftOwing LeftOwing(IReadOnlyList<MmsInvoice> invoices, IReadOnlyDictionary<string, long> held, IReadOnlyList<RunLine> lines)
+    {
+        var paid = lines.ToDictionary(l => l.InvoiceNumber.ToUpperInvariant(), l => l.AmountMinor, StringComparer.Ordinal);
+        var owing = invoices
+            .OrderBy(i => i.InvoiceDate).ThenBy(i => i.Number, StringComparer.OrdinalIgnoreCase)
+            .Select(i => new RunOwing(i.Number, i.MatterNumber, Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key) - paid.GetValueOrDefault(i.Key))))
+            .Where(o => o.AvailableMinor > 0)
+            .ToList();
+        return new RunLeftOwing(owing.Sum(o => o.AvailableMinor), owing.Take(RunLeftOwing.MaxListed).ToList());
     }
 
     /// <summary>A run above the firm's approval threshold or the schedule's maximum waits for approval.</summary>

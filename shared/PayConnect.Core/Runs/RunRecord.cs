@@ -155,6 +155,17 @@ public sealed record RunReturn(string Code, string Description, string ChargeId,
 /// </summary>
 public sealed record RunLine(string InvoiceNumber, string ClientNumber, string MatterNumber, long AmountMinor, long AvailableMinor, string Reference);
 
+/// <summary>An invoice in the run's scopes that still owes money once the run's allocation is taken off.</summary>
+public sealed record RunOwing(string InvoiceNumber, string MatterNumber, long AvailableMinor);
+
+/// <summary>What the run's scopes still owed once its allocation was taken off (the payer's receipt shows it).</summary>
+/// <param name="TotalMinor">Every invoice counted.</param>
+/// <param name="Invoices">Oldest first, at most <see cref="MaxListed"/>.</param>
+public sealed record RunLeftOwing(long TotalMinor, IReadOnlyList<RunOwing> Invoices)
+{
+    public const int MaxListed = 50;
+}
+
 /// <summary>
 /// What the run charges and where the money goes, as the schedule was when it allocated: every retry of one
 /// idempotency key must send the same request, even if the schedule or the payer's methods change meanwhile.
@@ -225,6 +236,12 @@ public sealed record RunRecord(
     public string? IdempotencyKey { get; init; }
 
     public IReadOnlyList<RunLine> Lines { get; init; } = [];
+
+    /// <summary>
+    /// What the run's scopes still owed after its allocation, as the allocation read them (null on runs allocated before
+    /// this was kept): the receipt shows it without reading the MMS again (docs/decisions/0043).
+    /// </summary>
+    public RunLeftOwing? LeftOwing { get; init; }
 
     public long? AmountMinor { get; init; }
 

@@ -8,8 +8,8 @@ namespace PayConnect.Notifications.PayerNotices;
 
 /// <summary>
 /// What follows a posted run for its payer and the firm's digest (called by <see cref="RunFollowUp"/>): the receipt
-/// (<see cref="NotificationTypes.PaymentReceipt"/>: the amount, the invoices paid and what remains outstanding, read as
-/// the next run would see it) when the payer receives receipts, and the run in the firm's daily digest when the firm has
+/// (<see cref="NotificationTypes.PaymentReceipt"/>: the amount, the invoices paid and what remains outstanding as the
+/// run's allocation left it) when the payer receives receipts, and the run in the firm's daily digest when the firm has
 /// a digest subscriber. Each part is idempotent: the run marks itself notified only after both. (The authorization
 /// records' retention needs no write per payment: it is read from the schedule's charged runs, docs/decisions/0043.)
 /// </summary>
@@ -42,16 +42,7 @@ public sealed class PaymentReceipts(
         }
 
         var currency = run.Currency ?? schedule.Currency;
-        RunPreviewResult? after = null;
-        try
-        {
-            // After the charge: its captured holds count until the MMS shows them, so this is what is still owed.
-            after = await preview.PreviewAsync(firmId, schedule, run.RunDate, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MmsUnavailableException ex)
-        {
-            logger.LogWarning("Run {RunKey}: the receipt leaves out what remains outstanding: the MMS could not be reached: {Reason}", run.RunKey, ex.Message);
-        }
+        var after = await LeftOwingAsync(firmId, run, schedule, cancellationToken).ConfigureAwait(false);
 
         var model = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -73,8 +64,8 @@ public sealed class PaymentReceipts(
             ["surcharge"] = run.SurchargeMinor > 0 ? EmailTemplates.Amount(run.SurchargeMinor, currency) : null,
             ["surcharge_rate"] = run.SurchargeMinor > 0 ? (run.SurchargeBasisPoints / 100m).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + " %" : null,
             ["outstanding_known"] = after is null ? null : "yes",
-            ["outstanding_total"] = after is null ? null : EmailTemplates.Amount(after.AvailableMinor, currency),
-            ["outstanding"] = (after?.Available ?? []).Select(l => new Dictionary<string, object?>
+            ["outstanding_total"] = after is null ? null : EmailTemplates.Amount(after.TotalMinor, currency),
+            ["outstanding"] = (after?.Invoices ?? []).Select(l => new Dictionary<string, object?>
             {
                 ["number"] = l.InvoiceNumber,
                 ["matter"] = l.MatterNumber,
@@ -86,5 +77,29 @@ public sealed class PaymentReceipts(
             cancellationToken).ConfigureAwait(false);
         logger.LogInformation("Run {RunKey}: payment receipt enqueued ({Recipients} addresses)", run.RunKey, contacts.Emails.Count);
         return true;
+    }
+
+    /// <summary>
+    /// What the run's scopes still owe after it: as its allocation left them, read with the same MMS read and holds (no
+    /// second MMS call per receipt); for a run that waited for approval, or one allocated before runs kept it, read
+    /// again now, as the next run would see it (its captured holds count until the MMS shows them).
+    /// </summary>
+    private async Task<RunLeftOwing?> LeftOwingAsync(string firmId, RunRecord run, Schedule schedule, CancellationToken cancellationToken)
+    {
+        if (run.LeftOwing is { } kept && run.Approval is null)
+        {
+            return kept;
+        }
+
+        try
+        {
+            var after = await preview.PreviewAsync(firmId, schedule, run.RunDate, cancellationToken).ConfigureAwait(false);
+            return new RunLeftOwing(after.AvailableMinor, after.Available.Take(RunLeftOwing.MaxListed).Select(l => new RunOwing(l.InvoiceNumber, l.MatterNumber, l.AvailableMinor)).ToList());
+        }
+        catch (MmsUnavailableException ex)
+        {
+            logger.LogWarning("Run {RunKey}: the receipt leaves out what remains outstanding: the MMS could not be reached: {Reason}", run.RunKey, ex.Message);
+            return null;
+        }
     }
 }
