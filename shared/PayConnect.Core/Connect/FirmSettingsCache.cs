@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NodaTime;
 using PayConnect.Storage;
 
@@ -13,30 +12,11 @@ public sealed class FirmSettingsCache(IRecordStore store, IClock clock)
 {
     public static readonly Duration Ttl = Duration.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, (Lazy<Task<FirmSettings?>> Read, Instant ReadAt)> _entries = new(StringComparer.Ordinal);
+    private readonly FirmCache<FirmSettings?> _cache = new(clock, Ttl, async firmId =>
+        (await store.GetAsync<FirmSettings>(firmId, "settings", CancellationToken.None).ConfigureAwait(false))?.Value);
 
-    /// <summary>The firm's settings; concurrent misses for one firm share one read, and a failed read is not kept.</summary>
-    public async ValueTask<FirmSettings?> GetAsync(string firmId, CancellationToken cancellationToken)
-    {
-        var now = clock.GetCurrentInstant();
-        var entry = _entries.AddOrUpdate(
-            firmId,
-            id => (new Lazy<Task<FirmSettings?>>(() => ReadAsync(id)), now),
-            (id, old) => old.ReadAt <= now && now - old.ReadAt < Ttl && !old.Read.Value.IsFaulted && !old.Read.Value.IsCanceled ? old : (new Lazy<Task<FirmSettings?>>(() => ReadAsync(id)), now));
-        try
-        {
-            return await entry.Read.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            _entries.TryRemove(new KeyValuePair<string, (Lazy<Task<FirmSettings?>>, Instant)>(firmId, entry));
-            throw;
-        }
-    }
+    public async ValueTask<FirmSettings?> GetAsync(string firmId, CancellationToken cancellationToken) =>
+        await _cache.GetAsync(firmId, cancellationToken).ConfigureAwait(false);
 
-    public void Forget(string firmId) => _entries.TryRemove(firmId, out _);
-
-    // Not tied to one caller's cancellation: other callers may be waiting for the same read.
-    private async Task<FirmSettings?> ReadAsync(string firmId) =>
-        (await store.GetAsync<FirmSettings>(firmId, "settings", CancellationToken.None).ConfigureAwait(false))?.Value;
+    public void Forget(string firmId) => _cache.Forget(firmId);
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using NodaTime;
 using PayConnect.Connect;
 using PayConnect.Storage;
@@ -15,50 +14,27 @@ public sealed class SubscriptionCache(IRecordStore store, IClock clock)
 {
     public static readonly Duration Ttl = Duration.FromMinutes(1);
 
-    private readonly ConcurrentDictionary<string, (Lazy<Task<IReadOnlyList<NotificationSubscription>>> Read, Instant ReadAt)> _entries = new(StringComparer.Ordinal);
+    private readonly FirmCache<IReadOnlyList<NotificationSubscription>> _cache = new(clock, Ttl, firmId => ReadAsync(store, firmId));
 
     /// <summary>The firm's subscribers of <paramref name="type"/>.</summary>
     public async Task<IReadOnlyList<NotificationSubscription>> OfTypeAsync(string firmId, string type, CancellationToken cancellationToken)
     {
-        var all = await AllAsync(firmId, cancellationToken).ConfigureAwait(false);
+        var all = await _cache.GetAsync(firmId, cancellationToken).ConfigureAwait(false);
         return all.Where(s => s.Types.Contains(type, StringComparer.Ordinal)).ToList();
     }
 
     /// <summary>True when some staff member of the firm receives <paramref name="type"/>.</summary>
     public async Task<bool> AnyAsync(string firmId, string type, CancellationToken cancellationToken) =>
-        (await AllAsync(firmId, cancellationToken).ConfigureAwait(false)).Any(s => s.Types.Contains(type, StringComparer.Ordinal));
+        (await _cache.GetAsync(firmId, cancellationToken).ConfigureAwait(false)).Any(s => s.Types.Contains(type, StringComparer.Ordinal));
 
-    public void Forget(string firmId) => _entries.TryRemove(firmId, out _);
+    public void Forget(string firmId) => _cache.Forget(firmId);
 
-    private async Task<IReadOnlyList<NotificationSubscription>> AllAsync(string firmId, CancellationToken cancellationToken)
-    {
-        var now = clock.GetCurrentInstant();
-        var entry = _entries.AddOrUpdate(
-            firmId,
-            _ => (new Lazy<Task<IReadOnlyList<NotificationSubscription>>>(() => ReadAsync(firmId)), now),
-            (_, old) => Fresh(old, now) ? old : (new Lazy<Task<IReadOnlyList<NotificationSubscription>>>(() => ReadAsync(firmId)), now));
-        try
-        {
-            return await entry.Read.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            // A failed read is not remembered: the next caller reads again.
-            _entries.TryRemove(new KeyValuePair<string, (Lazy<Task<IReadOnlyList<NotificationSubscription>>>, Instant)>(firmId, entry));
-            throw;
-        }
-    }
-
-    private static bool Fresh((Lazy<Task<IReadOnlyList<NotificationSubscription>>> Read, Instant ReadAt) entry, Instant now) =>
-        entry.ReadAt <= now && now - entry.ReadAt < Ttl && !entry.Read.Value.IsFaulted && !entry.Read.Value.IsCanceled;
-
-    private async Task<IReadOnlyList<NotificationSubscription>> ReadAsync(string firmId)
+    private static async Task<IReadOnlyList<NotificationSubscription>> ReadAsync(IRecordStore store, string firmId)
     {
         var subscribers = new List<NotificationSubscription>();
         string? continuation = null;
         do
         {
-            // Not tied to one caller's cancellation: other callers may be waiting for the same read.
             var page = await store.ListAsync<NotificationSubscription>(firmId, string.Empty, 200, continuation, null, CancellationToken.None).ConfigureAwait(false);
             subscribers.AddRange(page.Items.Select(i => i.Value));
             continuation = page.Continuation;
