@@ -113,6 +113,26 @@ public static class HoldRules
         return checked(reserved + Math.Max(0, captured.Sum(h => h.NetMinor) - Shown(invoice, captured, state)));
     }
 
+    /// <summary>
+    /// The money captured on each invoice the MMS reported and not yet shown by it, by upper-cased invoice number:
+    /// what is paid although the balance does not say so yet. Reservations of unfinished runs are not in it (they may
+    /// still fail), so an invoice is paid off only when its balance less this is nothing.
+    /// </summary>
+    public static Dictionary<string, long> Captured(IEnumerable<ClientLedger> ledgers, IReadOnlyDictionary<string, MmsInvoiceState> invoices)
+    {
+        var captured = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var invoice in ledgers.SelectMany(l => l.Invoices))
+        {
+            var holds = invoice.Holds.Where(h => h.Captured).ToList();
+            if (invoices.TryGetValue(invoice.InvoiceKey, out var state) && Math.Max(0, holds.Sum(h => h.NetMinor) - Shown(invoice, holds, state)) is var amount and > 0)
+            {
+                captured[invoice.InvoiceKey] = checked(captured.GetValueOrDefault(invoice.InvoiceKey) + amount);
+            }
+        }
+
+        return captured;
+    }
+
     /// <summary>What the holds keep off each invoice the MMS reported, by upper-cased invoice number.</summary>
     public static Dictionary<string, long> Held(IEnumerable<ClientLedger> ledgers, IReadOnlyDictionary<string, MmsInvoiceState> invoices, string? exceptRunKey = null)
     {

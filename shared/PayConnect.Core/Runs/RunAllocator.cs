@@ -219,8 +219,7 @@ public sealed class RunAllocator(
                     var lines = WithinClientLimit(allocated.Lines);
                     var runLines = lines.Select(l => new RunLine(l.Invoice.InvoiceNumber, l.Invoice.ClientId, l.Invoice.MatterId, l.Amount.Minor, l.Available.Minor,
                         PaymentReference.For(begun.ReferenceKey, l.Invoice.InvoiceNumber))).ToList();
-                    var available = invoices.Sum(i => Math.Max(0, i.OutstandingMinor - held.GetValueOrDefault(i.Key)));
-                    run = begun.Allocated(snapshot, runLines, today, paysOff: available == runLines.Sum(l => l.AmountMinor), now, surchargeBasisPoints);
+                    run = begun.Allocated(snapshot, runLines, today, paysOff: PaysOff(invoices, ledgers, view, runLines), now, surchargeBasisPoints);
                     run = run with { LeftOwing = LeftOwing(invoices, held, runLines) };
                     if (Ceiling(settings, schedule, run.AmountMinor!.Value) is { } approval)
                     {
@@ -239,7 +238,7 @@ public sealed class RunAllocator(
 
                     break;
                 default:
-                    run = begun.NothingDue(snapshot, null, paysOff: true, now);
+                    run = begun.NothingDue(snapshot, null, paysOff: PaysOff(invoices, ledgers, view, []), now);
                     break;
             }
 
@@ -275,6 +274,17 @@ public sealed class RunAllocator(
         }
 
         return Later(context, Duration.FromSeconds(5), context.Message, "Other runs kept changing the same clients' holds.", Telemetry.RetryReasons.HoldContention);
+    }
+
+    /// <summary>
+    /// True when, once this run's lines are captured, nothing in its scopes is owed beyond money already captured: what
+    /// unfinished runs merely reserve does not count (they may still fail), so a payment plan is not paid off by them.
+    /// </summary>
+    private static bool PaysOff(IReadOnlyList<MmsInvoice> invoices, IReadOnlyDictionary<string, Stored<ClientLedger>?> ledgers, IReadOnlyDictionary<string, MmsInvoiceState> view, IReadOnlyList<RunLine> lines)
+    {
+        var captured = HoldRules.Captured(ledgers.Values.Where(l => l is not null).Select(l => l!.Value), view);
+        var paid = lines.GroupBy(l => l.InvoiceNumber.ToUpperInvariant()).ToDictionary(g => g.Key, g => g.Sum(l => l.AmountMinor), StringComparer.Ordinal);
+        return invoices.All(i => i.OutstandingMinor - captured.GetValueOrDefault(i.Key) - paid.GetValueOrDefault(i.Key) <= 0);
     }
 
     /// <summary>Each invoice of the run's scopes less every other hold and this run's lines, oldest first; only what still owes.</summary>

@@ -157,19 +157,29 @@ public sealed class RunFollowUp(
             }
 
             var s = schedule.Value;
+
+            // A paused schedule is not ended by its runs: staff decide on it (resuming one whose lifetime has run out, or a
+            // plan that is paid off, ends it with its next run).
+            if (s.State != ScheduleState.Active)
+            {
+                return RunStep.Done;
+            }
+
             ScheduleEndReason? reason = null;
             if (s.Lifetime == ScheduleLifetime.PaymentPlan && r.PaysOff && r.State is RunState.Posted or RunState.NothingDue)
             {
-                reason = ScheduleEndReason.PaidOff;
-            }
-            else
-            {
-                // A paused schedule is not completed by its runs: staff decide on it (a resume past its lifetime ends it).
-                if (s.State != ScheduleState.Active)
+                // Paid off, but a schedule ends only after its last run has finished (SPEC §1): while another run of it is
+                // unfinished (parked, awaiting a retry or approval, charging), that run decides when it finishes.
+                var others = await ledger.RunsOfScheduleAsync(context.FirmId, s.Id, cancellationToken).ConfigureAwait(false);
+                if (others.Any(other => other.Value.RunKey != r.RunKey && !other.Value.IsFinal))
                 {
                     return RunStep.Done;
                 }
 
+                reason = ScheduleEndReason.PaidOff;
+            }
+            else
+            {
                 var cursor = s.LastScheduledRunDate is { } last && last > r.RunDate ? last : r.RunDate;
                 if (!s.Timeline().MarkScheduled(cursor).IsFinished)
                 {
